@@ -1,0 +1,61 @@
+// cycle: one pass of the pipeline — fetch, parse, collect, deliver to every
+// sink — plus the exporter's own metrics, which live as long as the process.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "metadata_parser.h"
+#include "metadata_source.h"
+#include "metrics.h"
+#include "model.h"
+#include "sink.h"
+
+namespace emp {
+
+struct CycleResult {
+  bool metadata_ok = false;
+  int sinks_ok = 0;
+  int sinks_failed = 0;
+};
+
+class Cycle {
+ public:
+  Cycle(std::unique_ptr<MetadataSource> source, std::vector<std::unique_ptr<Sink>> sinks, ContainerFilter filter);
+
+  // Fetches and parses the metadata only (used to learn the identity at start-up).
+  bool fetch_and_parse(std::string& error);
+  // One whole cycle. Metadata failures still deliver `success 0` under the
+  // last known identity. Each failure is logged once, with its cause.
+  CycleResult run();
+  // --delete-on-exit: every sink removes what it published.
+  void remove_published();
+
+  const TaskIdentity& identity() const { return identity_; }
+  const MetricSet& last_metrics() const { return set_; }
+  uint64_t metadata_errors() const { return metadata_errors_; }
+  uint64_t sink_errors(size_t sink) const { return sink_errors_[sink]; }
+  size_t sink_count() const { return sinks_.size(); }
+
+ private:
+  void add_exporter_metrics(bool success);
+
+  std::unique_ptr<MetadataSource> source_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  MetadataParser parser_;
+  Collector collector_;
+  MetadataBodies bodies_;
+  TaskMeta task_;
+  TaskStats stats_;
+  TaskIdentity identity_;
+  MetricSet set_;
+  std::string error_;
+
+  uint64_t metadata_errors_ = 0;
+  std::vector<uint64_t> sink_errors_;
+  double last_cycle_seconds_ = 0;
+};
+
+}  // namespace emp

@@ -1,0 +1,29 @@
+// log: one line per event on standard error, logfmt (default) or JSON.
+#pragma once
+
+#include <initializer_list>
+#include <string_view>
+
+#include "options.h"
+
+namespace emp::log {
+
+struct Field {
+  std::string_view key;
+  std::string_view value;
+};
+
+void configure(LogLevel level, LogFormat format);
+bool enabled(LogLevel level);
+void write(LogLevel level, std::string_view msg, std::initializer_list<Field> fields = {});
+
+inline void debug(std::string_view msg, std::initializer_list<Field> f = {}) { write(LogLevel::Debug, msg, f); }
+inline void info(std::string_view msg, std::initializer_list<Field> f = {}) { write(LogLevel::Info, msg, f); }
+inline void warn(std::string_view msg, std::initializer_list<Field> f = {}) { write(LogLevel::Warn, msg, f); }
+inline void error(std::string_view msg, std::initializer_list<Field> f = {}) { write(LogLevel::Error, msg, f); }
+
+// Formats one line without writing it (tests, and the start-up line).
+std::string format_line(LogLevel level, LogFormat format, std::string_view ts, std::string_view msg,
+                        std::initializer_list<Field> fields);
+
+}  // namespace emp::log

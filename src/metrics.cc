@@ -1,0 +1,353 @@
+#include "metrics.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+
+namespace emp {
+
+// clang-format off
+const std::array<MetricDef, kMetricCount> kMetricDefs = {{
+  {Metric::ExporterSuccess, "ee_ecs_metrics_exporter_success", MetricType::Gauge, MetricScope::Exporter,
+   "1 when the last cycle fetched and parsed both metadata bodies, else 0.",
+   "", "1 when `/task` and `/task/stats` were fetched and parsed, else 0"},
+  {Metric::ExporterBuildInfo, "ee_ecs_metrics_exporter_build_info", MetricType::Gauge, MetricScope::Exporter,
+   "Always 1; the version label says which ecs-metrics-pusher runs.",
+   "", "1, label `version`"},
+  {Metric::ExporterCycleDuration, "ee_ecs_metrics_exporter_cycle_duration_seconds", MetricType::Gauge, MetricScope::Exporter,
+   "Wall time of the previous cycle: fetch, parse, collect and deliver.",
+   "", "seconds from the start of the previous cycle to the end of its delivery"},
+  {Metric::ExporterMetadataErrors, "ee_ecs_metrics_exporter_metadata_errors_total", MetricType::Counter, MetricScope::Exporter,
+   "Cycles whose metadata fetch or parse failed, since the process started.",
+   "", "count of failed metadata cycles"},
+  {Metric::ExporterPushErrors, "ee_ecs_metrics_exporter_push_errors_total", MetricType::Counter, MetricScope::Exporter,
+   "Deliveries that failed, by sink, since the process started.",
+   "", "count of failed deliveries, label `sink` (`pushgateway`, `textfile`)"},
+  {Metric::TaskInfo, "ee_task_info", MetricType::Gauge, MetricScope::Container,
+   "Always 1; labels describe the task.",
+   "", "1, labels `cluster`, `task_arn`, `launch_type`, `availability_zone`, `service_name`, `known_status`"},
+  {Metric::TaskCpuLimit, "ee_task_cpu_limit", MetricType::Gauge, MetricScope::Container,
+   "Task CPU limit in vCPU.",
+   "", "task `Limits.CPU` (vCPU); omitted when absent or 0"},
+  {Metric::TaskMemoryLimit, "ee_task_memory_limit_byte", MetricType::Gauge, MetricScope::Container,
+   "Task memory limit in bytes.",
+   "", "task `Limits.Memory` × 1048576; omitted when absent or 0"},
+  {Metric::TaskEphemeralUtilized, "ee_task_ephemeral_storage_utilized_byte", MetricType::Gauge, MetricScope::Container,
+   "Ephemeral storage used by the task in bytes (Fargate).",
+   "", "`EphemeralStorageMetrics.Utilized` × 1048576; omitted when absent"},
+  {Metric::TaskEphemeralReserved, "ee_task_ephemeral_storage_reserved_byte", MetricType::Gauge, MetricScope::Container,
+   "Ephemeral storage reserved for the task in bytes (Fargate).",
+   "", "`EphemeralStorageMetrics.Reserved` × 1048576; omitted when absent"},
+  {Metric::TaskPullStartedAt, "ee_task_pull_started_at_time", MetricType::Gauge, MetricScope::Container,
+   "When the task's image pull started, Unix seconds.",
+   "", "`PullStartedAt` as Unix seconds; omitted when absent"},
+  {Metric::TaskPullStoppedAt, "ee_task_pull_stopped_at_time", MetricType::Gauge, MetricScope::Container,
+   "When the task's image pull finished, Unix seconds.",
+   "", "`PullStoppedAt` as Unix seconds; omitted when absent"},
+  {Metric::ContainerLastStartedAt, "ee_container_last_started_at_time", MetricType::Gauge, MetricScope::Container,
+   "Latest container start in the task, Unix seconds.",
+   "", "latest `StartedAt` over the reported containers"},
+  {Metric::ContainerCpuLimit, "ee_container_cpu_limit", MetricType::Gauge, MetricScope::Container,
+   "Container CPU limit in vCPU.",
+   "`Limits.CPU` / 1024; omitted when absent or 0", ""},
+  {Metric::ContainerMemoryLimit, "ee_container_memory_limit_byte", MetricType::Gauge, MetricScope::Container,
+   "Container memory limit in bytes (the task's when the container has none).",
+   "`Limits.Memory` × 1048576, else the task limit; omitted when neither is set", ""},
+  {Metric::ContainerRestarts, "ee_container_restarts_total", MetricType::Counter, MetricScope::Container,
+   "Times ECS restarted the container (restart policy).",
+   "`RestartCount`; omitted when absent", ""},
+  {Metric::ContainerCpuUsage, "ee_container_cpu_usage_seconds_total", MetricType::Counter, MetricScope::Container,
+   "CPU time consumed in seconds.",
+   "`cpu_stats.cpu_usage.total_usage` / 1e9",
+   "sum over containers, keeping the last value of stopped ones"},
+  {Metric::ContainerMemoryUsage, "ee_container_memory_usage_byte", MetricType::Gauge, MetricScope::Container,
+   "Memory usage in bytes, page cache included.",
+   "`memory_stats.usage`", "sum over running containers"},
+  {Metric::ContainerMemoryUsageWithoutCache, "ee_container_memory_usage_without_cache_byte", MetricType::Gauge, MetricScope::Container,
+   "Memory usage in bytes without the page cache.",
+   "usage − `stats.cache` (cgroup v1), usage − `stats.inactive_file` (cgroup v2), `privateworkingset` (Windows); never below 0",
+   "sum over running containers"},
+  {Metric::ContainerNetworkRx, "ee_container_network_io_rx_bytes", MetricType::Gauge, MetricScope::Container,
+   "Bytes received over the network.",
+   "sum of `networks.*.rx_bytes`",
+   "awsvpc/host: each interface once (largest value seen), summed; bridge: sum over containers"},
+  {Metric::ContainerNetworkTx, "ee_container_network_io_tx_bytes", MetricType::Gauge, MetricScope::Container,
+   "Bytes sent over the network.",
+   "sum of `networks.*.tx_bytes`",
+   "as for rx"},
+  {Metric::ContainerBlockReadBytes, "ee_container_block_io_read_bytes", MetricType::Gauge, MetricScope::Container,
+   "Bytes read from block devices.",
+   "sum over all devices of `io_service_bytes_recursive` entries with op Read (any case); Windows: `storage_stats.read_size_bytes`",
+   "sum over containers, keeping the last value of stopped ones"},
+  {Metric::ContainerBlockWriteBytes, "ee_container_block_io_write_bytes", MetricType::Gauge, MetricScope::Container,
+   "Bytes written to block devices.",
+   "as read, op Write; Windows: `write_size_bytes`", "as read"},
+  {Metric::ContainerBlockReadOps, "ee_container_block_io_read_ops", MetricType::Gauge, MetricScope::Container,
+   "Read operations on block devices.",
+   "sum over all devices of `io_serviced_recursive` entries with op Read; Windows: `read_count_normalized`", "as read"},
+  {Metric::ContainerBlockWriteOps, "ee_container_block_io_write_ops", MetricType::Gauge, MetricScope::Container,
+   "Write operations on block devices.",
+   "as read ops, op Write; Windows: `write_count_normalized`", "as read"},
+}};
+// clang-format on
+
+void MetricSet::clear() {
+  used_blocks_ = 1;
+  for (auto& s : samples_) s.clear();
+}
+
+uint32_t MetricSet::new_labels() {
+  if (used_blocks_ == blocks_.size()) blocks_.emplace_back();
+  blocks_[used_blocks_].clear();
+  return static_cast<uint32_t>(used_blocks_++);
+}
+
+void append_escaped_label_value(std::string& out, std::string_view value) {
+  for (char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
+  }
+}
+
+void MetricSet::append_label(uint32_t block, std::string_view name, std::string_view value) {
+  std::string& b = blocks_[block];
+  if (!b.empty()) b += ',';
+  b += name;
+  b += "=\"";
+  append_escaped_label_value(b, value);
+  b += '"';
+}
+
+size_t MetricSet::size() const {
+  size_t n = 0;
+  for (const auto& s : samples_) n += s.size();
+  return n;
+}
+
+bool ContainerFilter::accepts(std::string_view name) const {
+  // fnmatch needs a terminated string; names are short.
+  char buf[512];
+  size_t len = std::min(name.size(), sizeof buf - 1);
+  name.copy(buf, len);
+  buf[len] = '\0';
+  for (const auto& pattern : exclude)
+    if (fnmatch(pattern.c_str(), buf, 0) == 0) return false;
+  if (include.empty()) return true;
+  for (const auto& pattern : include)
+    if (fnmatch(pattern.c_str(), buf, 0) == 0) return true;
+  return false;
+}
+
+std::string_view Collector::short_container_id(std::string_view id) {
+  if (id.size() != 64) return id;
+  for (char c : id)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return id;
+  return id.substr(0, 12);
+}
+
+bool Collector::shares_network(const TaskMeta& task) {
+  for (const auto& c : task.containers) {
+    if (c.network_mode.empty()) continue;
+    return c.network_mode == "awsvpc" || c.network_mode == "host";
+  }
+  // No container lists its network (v3 bodies, Managed Instances): Fargate and
+  // Managed Instances only run awsvpc; EC2 defaults to bridge.
+  return task.launch_type == "FARGATE" || task.launch_type == "MANAGED_INSTANCES";
+}
+
+Collector::Retained& Collector::retained_for(const std::string& docker_id) {
+  auto it = retained_index_.find(docker_id);
+  if (it != retained_index_.end()) return retained_[it->second];
+  retained_index_.emplace(docker_id, retained_.size());
+  retained_.emplace_back();
+  retained_.back().docker_id = docker_id;
+  return retained_.back();
+}
+
+namespace {
+
+constexpr double kMiB = 1048576.0;
+
+void add_stats_rows(MetricSet& out, uint32_t labels, const ContainerStats& s) {
+  if (s.cpu_seconds) out.add(Metric::ContainerCpuUsage, labels, *s.cpu_seconds);
+  if (s.memory_usage) {
+    out.add(Metric::ContainerMemoryUsage, labels, *s.memory_usage);
+    double without = *s.memory_usage - s.memory_cache.value_or(0);
+    out.add(Metric::ContainerMemoryUsageWithoutCache, labels, without > 0 ? without : 0);
+  }
+  if (!s.interfaces.empty()) {
+    double rx = 0, tx = 0;
+    for (const auto& i : s.interfaces) {
+      rx += i.rx_bytes;
+      tx += i.tx_bytes;
+    }
+    out.add(Metric::ContainerNetworkRx, labels, rx);
+    out.add(Metric::ContainerNetworkTx, labels, tx);
+  }
+  if (s.has_blkio) {
+    out.add(Metric::ContainerBlockReadBytes, labels, s.blkio_read_bytes);
+    out.add(Metric::ContainerBlockWriteBytes, labels, s.blkio_write_bytes);
+    out.add(Metric::ContainerBlockReadOps, labels, s.blkio_read_ops);
+    out.add(Metric::ContainerBlockWriteOps, labels, s.blkio_write_ops);
+  }
+}
+
+}  // namespace
+
+void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet& out) {
+  auto container_labels = [&](std::string_view name, std::string_view id) {
+    uint32_t b = out.new_labels();
+    out.append_label(b, "container_name", name);
+    out.append_label(b, "container_id", id);
+    out.append_label(b, "task_family", task.family);
+    out.append_label(b, "task_revision", task.revision);
+    return b;
+  };
+
+  // Index this cycle's stats by DockerId. A key seen twice keeps the entry
+  // that has data (one real capture has `{}` then `null` under one key).
+  stats_index_.clear();
+  for (size_t i = 0; i < stats.containers.size(); ++i) {
+    const auto& s = stats.containers[i];
+    auto [it, inserted] = stats_index_.emplace(s.docker_id, i);
+    if (!inserted && !stats.containers[it->second].present) it->second = i;
+  }
+  stats_used_.assign(stats.containers.size(), 0);
+
+  double memory_sum = 0, memory_without_sum = 0;
+  bool any_memory = false;
+  std::optional<double> last_started;
+
+  auto record = [&](const ContainerStats& s) {
+    Retained& r = retained_for(s.docker_id);
+    r.reported = true;
+    if (s.cpu_seconds) {
+      r.has_cpu = true;
+      r.cpu_seconds = *s.cpu_seconds;
+    }
+    if (s.has_blkio) {
+      r.has_blkio = true;
+      r.blkio[0] = s.blkio_read_bytes;
+      r.blkio[1] = s.blkio_write_bytes;
+      r.blkio[2] = s.blkio_read_ops;
+      r.blkio[3] = s.blkio_write_ops;
+    }
+    if (!s.interfaces.empty()) r.interfaces = s.interfaces;
+    if (s.memory_usage) {
+      any_memory = true;
+      memory_sum += *s.memory_usage;
+      double without = *s.memory_usage - s.memory_cache.value_or(0);
+      memory_without_sum += without > 0 ? without : 0;
+    }
+  };
+
+  for (const ContainerMeta& c : task.containers) {
+    if (!filter_.accepts(c.name)) continue;
+    if (c.started_at && (!last_started || *c.started_at > *last_started)) last_started = c.started_at;
+    const ContainerStats* s = nullptr;
+    if (auto it = stats_index_.find(c.docker_id); it != stats_index_.end()) {
+      s = &stats.containers[it->second];
+      stats_used_[it->second] = 1;
+    }
+    const bool running = s && s->present;
+    if (!running && c.known_status == "STOPPED") continue;
+    uint32_t labels = container_labels(c.name, short_container_id(c.docker_id));
+    if (c.cpu_units) out.add(Metric::ContainerCpuLimit, labels, *c.cpu_units / 1024.0);
+    if (c.memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *c.memory_limit_mib * kMiB);
+    else if (task.memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *task.memory_limit_mib * kMiB);
+    if (c.restart_count) out.add(Metric::ContainerRestarts, labels, *c.restart_count);
+    if (running) {
+      add_stats_rows(out, labels, *s);
+      record(*s);
+    }
+  }
+  // Stats of containers that /task does not list are still reported, named
+  // from the stats body.
+  for (size_t i = 0; i < stats.containers.size(); ++i) {
+    const ContainerStats& s = stats.containers[i];
+    if (stats_used_[i] || !s.present || stats_index_[s.docker_id] != i) continue;
+    std::string_view name = s.name.empty() ? std::string_view(s.docker_id) : std::string_view(s.name);
+    if (!filter_.accepts(name)) continue;
+    uint32_t labels = container_labels(name, short_container_id(s.docker_id));
+    add_stats_rows(out, labels, s);
+    record(s);
+  }
+
+  // The task row.
+  uint32_t task_labels = container_labels("_task_", "_task_");
+  uint32_t info = out.new_labels();
+  out.append_label(info, "container_name", "_task_");
+  out.append_label(info, "container_id", "_task_");
+  out.append_label(info, "task_family", task.family);
+  out.append_label(info, "task_revision", task.revision);
+  out.append_label(info, "cluster", last_arn_segment(task.cluster));
+  out.append_label(info, "task_arn", task.task_arn);
+  out.append_label(info, "launch_type", task.launch_type);
+  out.append_label(info, "availability_zone", task.availability_zone);
+  out.append_label(info, "service_name", task.service_name);
+  out.append_label(info, "known_status", task.known_status);
+  out.add(Metric::TaskInfo, info, 1);
+
+  if (task.cpu_limit_vcpu) out.add(Metric::TaskCpuLimit, task_labels, *task.cpu_limit_vcpu);
+  if (task.memory_limit_mib) out.add(Metric::TaskMemoryLimit, task_labels, *task.memory_limit_mib * kMiB);
+  if (task.ephemeral_utilized_mib) out.add(Metric::TaskEphemeralUtilized, task_labels, *task.ephemeral_utilized_mib * kMiB);
+  if (task.ephemeral_reserved_mib) out.add(Metric::TaskEphemeralReserved, task_labels, *task.ephemeral_reserved_mib * kMiB);
+  if (task.pull_started_at) out.add(Metric::TaskPullStartedAt, task_labels, *task.pull_started_at);
+  if (task.pull_stopped_at) out.add(Metric::TaskPullStoppedAt, task_labels, *task.pull_stopped_at);
+  if (last_started) out.add(Metric::ContainerLastStartedAt, task_labels, *last_started);
+
+  // Counters: every container seen while the process lives, with its last
+  // values, so that a container that stops does not make the sum fall.
+  double cpu = 0, blkio[4] = {0, 0, 0, 0}, rx = 0, tx = 0;
+  bool any_net = false, any_blkio = false, any_cpu = false;
+  const bool shared = shares_network(task);
+  task_interfaces_.clear();
+  for (const Retained& r : retained_) {
+    if (!r.reported) continue;
+    any_cpu |= r.has_cpu;
+    any_blkio |= r.has_blkio;
+    cpu += r.cpu_seconds;
+    for (int k = 0; k < 4; ++k) blkio[k] += r.blkio[k];
+    for (const auto& i : r.interfaces) {
+      any_net = true;
+      if (!shared) {
+        rx += i.rx_bytes;
+        tx += i.tx_bytes;
+        continue;
+      }
+      auto t = std::find_if(task_interfaces_.begin(), task_interfaces_.end(),
+                            [&](const InterfaceCounters& x) { return x.name == i.name; });
+      if (t == task_interfaces_.end()) {
+        task_interfaces_.push_back(i);
+      } else {
+        t->rx_bytes = std::max(t->rx_bytes, i.rx_bytes);
+        t->tx_bytes = std::max(t->tx_bytes, i.tx_bytes);
+      }
+    }
+  }
+  for (const auto& i : task_interfaces_) {
+    rx += i.rx_bytes;
+    tx += i.tx_bytes;
+  }
+  if (any_cpu) out.add(Metric::ContainerCpuUsage, task_labels, cpu);
+  if (any_memory) {
+    out.add(Metric::ContainerMemoryUsage, task_labels, memory_sum);
+    out.add(Metric::ContainerMemoryUsageWithoutCache, task_labels, memory_without_sum);
+  }
+  if (any_net) {
+    out.add(Metric::ContainerNetworkRx, task_labels, rx);
+    out.add(Metric::ContainerNetworkTx, task_labels, tx);
+  }
+  if (any_blkio) {
+    out.add(Metric::ContainerBlockReadBytes, task_labels, blkio[0]);
+    out.add(Metric::ContainerBlockWriteBytes, task_labels, blkio[1]);
+    out.add(Metric::ContainerBlockReadOps, task_labels, blkio[2]);
+    out.add(Metric::ContainerBlockWriteOps, task_labels, blkio[3]);
+  }
+}
+
+}  // namespace emp

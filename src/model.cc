@@ -1,0 +1,32 @@
+#include "model.h"
+
+namespace emp {
+std::string_view last_arn_segment(std::string_view arn) {
+  size_t slash = arn.rfind('/');
+  return slash == std::string_view::npos ? arn : arn.substr(slash + 1);
+}
+
+const std::string* TaskIdentity::get(std::string_view label) const {
+  if (label == "task_id") return &task_id;
+  if (label == "task_family") return &task_family;
+  if (label == "task_revision") return &task_revision;
+  if (label == "cluster") return &cluster;
+  if (label == "service_name") return &service_name;
+  if (label == "availability_zone") return &availability_zone;
+  if (label == "launch_type") return &launch_type;
+  return nullptr;
+}
+
+TaskIdentity identity_of(const TaskMeta& task) {
+  TaskIdentity id;
+  id.task_id.assign(last_arn_segment(task.task_arn));
+  id.task_family = task.family;
+  id.task_revision = task.revision;
+  id.cluster.assign(last_arn_segment(task.cluster));
+  id.service_name = task.service_name;
+  id.availability_zone = task.availability_zone;
+  id.launch_type = task.launch_type;
+  return id;
+}
+
+}  // namespace emp

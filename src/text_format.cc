@@ -1,0 +1,62 @@
+#include "text_format.h"
+
+#include <cmath>
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace emp {
+
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else if (v == std::trunc(v) && std::fabs(v) < 9223372036854775808.0) {
+    fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
+  } else if (v == std::trunc(v) && v > 0 && v < 18446744073709551616.0) {
+    fmt::format_to(std::back_inserter(out), "{}", static_cast<uint64_t>(v));
+  } else {
+    fmt::format_to(std::back_inserter(out), "{}", v);
+  }
+}
+
+void append_escaped_help(std::string& out, std::string_view help) {
+  for (char c : help) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+}
+
+void render_text(const MetricSet& set, const ExtraLabels& extra, std::string& out) {
+  out.clear();
+  for (const MetricDef& d : kMetricDefs) {
+    const auto& samples = set.samples(d.id);
+    if (samples.empty()) continue;
+    out += "# HELP ";
+    out += d.name;
+    out += ' ';
+    append_escaped_help(out, d.help);
+    out += "\n# TYPE ";
+    out += d.name;
+    out += d.type == MetricType::Counter ? " counter\n" : " gauge\n";
+    const std::string_view added = d.scope == MetricScope::Container ? extra.container : extra.exporter;
+    for (const auto& sample : samples) {
+      const std::string_view own = set.labels(sample.labels);
+      out += d.name;
+      if (!own.empty() || !added.empty()) {
+        out += '{';
+        out += own;
+        if (!own.empty() && !added.empty()) out += ',';
+        out += added;
+        out += '}';
+      }
+      out += ' ';
+      append_value(out, sample.value);
+      out += '\n';
+    }
+  }
+}
+
+}  // namespace emp
