@@ -9,6 +9,7 @@
 #include "cycle.h"
 #include "log.h"
 #include "options.h"
+#include "pushgateway_sink.h"
 #include "textfile_sink.h"
 
 extern char** environ;
@@ -35,6 +36,14 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Sink>> sinks;
   if (options.has_textfile())
     sinks.push_back(make_textfile_sink({options.textfile_directory, options.textfile_name, options.textfile_path}));
+  if (options.has_pushgateway()) {
+    auto pushgateway = make_pushgateway_sink(options, error);
+    if (!pushgateway) {
+      fmt::print(stderr, "ecs-metrics-pusher: {}\n", error);
+      return kExitConfig;
+    }
+    sinks.push_back(std::move(pushgateway));
+  }
   ContainerFilter filter{options.container_include, options.container_exclude};
   Cycle cycle(std::move(source), std::move(sinks), std::move(filter));
 

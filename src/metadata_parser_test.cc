@@ -1,0 +1,3 @@
+#include <doctest/doctest.h>
+
+#include "metadata_parser.h"

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Installs everything the build, the tests and the demo need, from Debian 12's
+# own packages. Safe to run again: it only calls apt when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  meson ninja-build pkg-config g++ libcurl4-openssl-dev libsimdjson-dev libfmt-dev doctest-dev zlib1g-dev
+  # the real peers the tests talk to
+  prometheus-pushgateway prometheus-node-exporter prometheus victoria-metrics
+  # test tooling
+  python3 curl jq openssl iproute2 procps apache2-utils
+)
+PACKAGES+=(${EMP_EXTRA_PACKAGES:-})
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+# The Prometheus packages try to start their daemons on 0.0.0.0 at install
+# time; tests start their own on 127.0.0.1, so forbid service starts.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+fi
+echo "installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
