@@ -150,13 +150,13 @@ void parse_stats_entry(const object& s, ContainerStats& out) {
 
   object blkio;
   if (object_at(s, "blkio_stats", blkio)) {
-    bool bytes = sum_blkio(blkio, "io_service_bytes_recursive", out.blkio_read_bytes, out.blkio_write_bytes);
-    bool ops = sum_blkio(blkio, "io_serviced_recursive", out.blkio_read_ops, out.blkio_write_ops);
-    out.has_blkio = bytes || ops;
+    out.has_blkio_bytes = sum_blkio(blkio, "io_service_bytes_recursive", out.blkio_read_bytes, out.blkio_write_bytes);
+    out.has_blkio_ops = sum_blkio(blkio, "io_serviced_recursive", out.blkio_read_ops, out.blkio_write_ops);
   }
   object storage;
-  if (!out.has_blkio && object_at(s, "storage_stats", storage) && number_at(storage, "read_size_bytes")) {
-    out.has_blkio = true;
+  if (!out.has_blkio_bytes && !out.has_blkio_ops && object_at(s, "storage_stats", storage) &&
+      number_at(storage, "read_size_bytes")) {
+    out.has_blkio_bytes = out.has_blkio_ops = true;
     out.blkio_read_bytes = number_or_zero(storage, "read_size_bytes");
     out.blkio_write_bytes = number_or_zero(storage, "write_size_bytes");
     out.blkio_read_ops = number_or_zero(storage, "read_count_normalized");
@@ -252,7 +252,7 @@ bool MetadataParser::parse_stats(simdjson::padded_string_view body, TaskStats& o
     s.memory_cache.reset();
     s.memory_limit.reset();
     s.interfaces.clear();
-    s.has_blkio = false;
+    s.has_blkio_bytes = s.has_blkio_ops = false;
     s.blkio_read_bytes = s.blkio_write_bytes = s.blkio_read_ops = s.blkio_write_ops = 0;
     object so;
     if (entry.get_object().get(so) || so.size() == 0) continue;  // null or {}: not running

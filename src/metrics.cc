@@ -188,9 +188,12 @@ void add_stats_rows(MetricSet& out, uint32_t labels, const ContainerStats& s) {
     out.add(Metric::ContainerNetworkRx, labels, rx);
     out.add(Metric::ContainerNetworkTx, labels, tx);
   }
-  if (s.has_blkio) {
+  if (s.has_blkio_bytes) {
     out.add(Metric::ContainerBlockReadBytes, labels, s.blkio_read_bytes);
     out.add(Metric::ContainerBlockWriteBytes, labels, s.blkio_write_bytes);
+  }
+  // cgroup v2 hosts often send `io_serviced_recursive: null`: no figure, not 0.
+  if (s.has_blkio_ops) {
     out.add(Metric::ContainerBlockReadOps, labels, s.blkio_read_ops);
     out.add(Metric::ContainerBlockWriteOps, labels, s.blkio_write_ops);
   }
@@ -229,10 +232,13 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
       r.has_cpu = true;
       r.cpu_seconds = *s.cpu_seconds;
     }
-    if (s.has_blkio) {
-      r.has_blkio = true;
+    if (s.has_blkio_bytes) {
+      r.has_blkio_bytes = true;
       r.blkio[0] = s.blkio_read_bytes;
       r.blkio[1] = s.blkio_write_bytes;
+    }
+    if (s.has_blkio_ops) {
+      r.has_blkio_ops = true;
       r.blkio[2] = s.blkio_read_ops;
       r.blkio[3] = s.blkio_write_ops;
     }
@@ -303,13 +309,14 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
   // Counters: every container seen while the process lives, with its last
   // values, so that a container that stops does not make the sum fall.
   double cpu = 0, blkio[4] = {0, 0, 0, 0}, rx = 0, tx = 0;
-  bool any_net = false, any_blkio = false, any_cpu = false;
+  bool any_net = false, any_blkio_bytes = false, any_blkio_ops = false, any_cpu = false;
   const bool shared = shares_network(task);
   task_interfaces_.clear();
   for (const Retained& r : retained_) {
     if (!r.reported) continue;
     any_cpu |= r.has_cpu;
-    any_blkio |= r.has_blkio;
+    any_blkio_bytes |= r.has_blkio_bytes;
+    any_blkio_ops |= r.has_blkio_ops;
     cpu += r.cpu_seconds;
     for (int k = 0; k < 4; ++k) blkio[k] += r.blkio[k];
     for (const auto& i : r.interfaces) {
@@ -342,9 +349,11 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
     out.add(Metric::ContainerNetworkRx, task_labels, rx);
     out.add(Metric::ContainerNetworkTx, task_labels, tx);
   }
-  if (any_blkio) {
+  if (any_blkio_bytes) {
     out.add(Metric::ContainerBlockReadBytes, task_labels, blkio[0]);
     out.add(Metric::ContainerBlockWriteBytes, task_labels, blkio[1]);
+  }
+  if (any_blkio_ops) {
     out.add(Metric::ContainerBlockReadOps, task_labels, blkio[2]);
     out.add(Metric::ContainerBlockWriteOps, task_labels, blkio[3]);
   }

@@ -126,7 +126,8 @@ class Collector {
     std::string docker_id;
     bool reported = false;  // passes the filter
     bool has_cpu = false;
-    bool has_blkio = false;
+    bool has_blkio_bytes = false;
+    bool has_blkio_ops = false;
     double cpu_seconds = 0;
     double blkio[4] = {0, 0, 0, 0};
     std::vector<InterfaceCounters> interfaces;

@@ -60,7 +60,8 @@ struct ContainerStats {
   std::optional<double> memory_cache;  // v1 `stats.cache`, v2 `stats.inactive_file`
   std::optional<double> memory_limit;  // `memory_stats.limit` (may be host memory or 2^64-1)
   std::vector<InterfaceCounters> interfaces;
-  bool has_blkio = false;
+  bool has_blkio_bytes = false;  // `io_service_bytes_recursive` was a list
+  bool has_blkio_ops = false;    // `io_serviced_recursive` was a list
   double blkio_read_bytes = 0;
   double blkio_write_bytes = 0;
   double blkio_read_ops = 0;
