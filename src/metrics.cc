@@ -252,13 +252,13 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
   };
 
   for (const ContainerMeta& c : task.containers) {
-    if (!filter_.accepts(c.name)) continue;
-    if (c.started_at && (!last_started || *c.started_at > *last_started)) last_started = c.started_at;
     const ContainerStats* s = nullptr;
     if (auto it = stats_index_.find(c.docker_id); it != stats_index_.end()) {
       s = &stats.containers[it->second];
-      stats_used_[it->second] = 1;
+      stats_used_[it->second] = 1;  // even when filtered out: it must not come back as "stats only"
     }
+    if (!filter_.accepts(c.name)) continue;
+    if (c.started_at && (!last_started || *c.started_at > *last_started)) last_started = c.started_at;
     const bool running = s && s->present;
     if (!running && c.known_status == "STOPPED") continue;
     uint32_t labels = container_labels(c.name, short_container_id(c.docker_id));
