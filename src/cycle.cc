@@ -11,10 +11,13 @@ Cycle::Cycle(std::unique_ptr<MetadataSource> source, std::vector<std::unique_ptr
     : source_(std::move(source)), sinks_(std::move(sinks)), collector_(std::move(filter)), sink_errors_(sinks_.size()) {}
 
 bool Cycle::fetch_and_parse(std::string& error) {
+  started_ = std::chrono::steady_clock::now();
+  fetched_ = false;
   if (!source_->fetch(bodies_, error)) return false;
   if (!parser_.parse_task(padded(bodies_.task), task_, error)) return false;
   if (!parser_.parse_stats(padded(bodies_.stats), stats_, error)) return false;
-  identity_ = identity_of(task_);
+  update_identity(task_, identity_);
+  fetched_ = true;
   return true;
 }
 
@@ -23,7 +26,10 @@ void Cycle::add_exporter_metrics(bool success) {
   uint32_t version = set_.new_labels();
   set_.append_label(version, "version", EMP_VERSION);
   set_.add(Metric::ExporterBuildInfo, version, 1);
-  set_.add(Metric::ExporterCycleDuration, 0, last_cycle_seconds_);
+  const double seconds = previous_cycle_seconds_ >= 0
+                            ? previous_cycle_seconds_
+                            : std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  set_.add(Metric::ExporterCycleDuration, 0, seconds);
   set_.add(Metric::ExporterMetadataErrors, 0, static_cast<double>(metadata_errors_));
   for (size_t i = 0; i < sinks_.size(); ++i) {
     uint32_t sink = set_.new_labels();
@@ -32,11 +38,12 @@ void Cycle::add_exporter_metrics(bool success) {
   }
 }
 
-CycleResult Cycle::run() {
-  const auto start = std::chrono::steady_clock::now();
+CycleResult Cycle::run(Fetch fetch) {
   CycleResult result;
   set_.clear();
-  result.metadata_ok = fetch_and_parse(error_);
+  // A prefetch is used once; without a good one, fetch now.
+  result.metadata_ok = fetch == Fetch::AlreadyDone && fetched_ ? true : fetch_and_parse(error_);
+  fetched_ = false;
   if (result.metadata_ok) {
     collector_.collect(task_, stats_, set_);
   } else {
@@ -54,15 +61,23 @@ CycleResult Cycle::run() {
       log::error("delivery failed", {{"sink", sinks_[i]->name()}, {"err", error_}});
     }
   }
-  last_cycle_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  previous_cycle_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   return result;
 }
 
-void Cycle::remove_published() {
+void Cycle::set_deadline(std::chrono::steady_clock::time_point deadline) {
+  for (auto& sink : sinks_) sink->set_deadline(deadline);
+}
+
+bool Cycle::remove_published() {
+  bool all_ok = true;
   for (auto& sink : sinks_) {
-    if (!sink->remove(identity_, error_))
+    if (!sink->remove(identity_, error_)) {
+      all_ok = false;
       log::error("removing published metrics failed", {{"sink", sink->name()}, {"err", error_}});
+    }
   }
+  return all_ok;
 }
 
 }  // namespace emp

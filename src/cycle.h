@@ -25,13 +25,24 @@ class Cycle {
  public:
   Cycle(std::unique_ptr<MetadataSource> source, std::vector<std::unique_ptr<Sink>> sinks, ContainerFilter filter);
 
-  // Fetches and parses the metadata only (used to learn the identity at start-up).
+  // Fetches and parses the metadata only (used to learn the identity at
+  // start-up). Logs nothing: the caller decides how loud a failure is.
   bool fetch_and_parse(std::string& error);
+
+  enum class Fetch {
+    Now,          // fetch and parse first (the normal cycle)
+    AlreadyDone,  // use what the last successful fetch_and_parse() read
+  };
   // One whole cycle. Metadata failures still deliver `success 0` under the
   // last known identity. Each failure is logged once, with its cause.
-  CycleResult run();
-  // --delete-on-exit: every sink removes what it published.
-  void remove_published();
+  CycleResult run(Fetch fetch = Fetch::Now);
+  // The next run() or remove_published() must be done by `deadline`: passed
+  // to every sink (the Pushgateway's retries stop there). Without it each
+  // sink uses its own budget.
+  void set_deadline(std::chrono::steady_clock::time_point deadline);
+  // --delete-on-exit: every sink removes what it published. False when one
+  // could not (each failure is logged).
+  bool remove_published();
 
   const TaskIdentity& identity() const { return identity_; }
   const MetricSet& last_metrics() const { return set_; }
@@ -55,7 +66,13 @@ class Cycle {
 
   uint64_t metadata_errors_ = 0;
   std::vector<uint64_t> sink_errors_;
-  double last_cycle_seconds_ = 0;
+  // ee_ecs_metrics_exporter_cycle_duration_seconds: the previous cycle's
+  // whole duration (fetch → last delivery); in the first cycle, when there is
+  // no previous one (always so with --once), this cycle's fetch, parse and
+  // collect so far, so that a one-shot run never reports 0.
+  std::chrono::steady_clock::time_point started_{};
+  double previous_cycle_seconds_ = -1;
+  bool fetched_ = false;  // the last fetch_and_parse() succeeded and no cycle used it yet
 };
 
 }  // namespace emp

@@ -30,8 +30,10 @@ std::optional<Duration> parse_duration(std::string_view s) {
     size_t u = next_unit;
     while (u < std::size(kUnits) && kUnits[u].name != unit) ++u;
     if (u == std::size(kUnits)) return std::nullopt;
+    // Checked before multiplying: "999991999y" would overflow int64 (found by fuzz_duration).
+    constexpr int64_t kLimit = 100LL * 365 * 86400000;
+    if (n > (kLimit - total) / kUnits[u].ms) return std::nullopt;
     total += n * kUnits[u].ms;
-    if (total > 100LL * 365 * 86400000) return std::nullopt;
     next_unit = u + 1;
   }
   return Duration{total};

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "options.h"
@@ -15,7 +17,10 @@ struct Field {
 
 void configure(LogLevel level, LogFormat format);
 bool enabled(LogLevel level);
-void write(LogLevel level, std::string_view msg, std::initializer_list<Field> fields = {});
+void write(LogLevel level, std::string_view msg, std::span<const Field> fields);
+inline void write(LogLevel level, std::string_view msg, std::initializer_list<Field> fields = {}) {
+  write(level, msg, std::span<const Field>(fields.begin(), fields.size()));
+}
 
 inline void debug(std::string_view msg, std::initializer_list<Field> f = {}) { write(LogLevel::Debug, msg, f); }
 inline void info(std::string_view msg, std::initializer_list<Field> f = {}) { write(LogLevel::Info, msg, f); }
@@ -24,6 +29,14 @@ inline void error(std::string_view msg, std::initializer_list<Field> f = {}) { w
 
 // Formats one line without writing it (tests, and the start-up line).
 std::string format_line(LogLevel level, LogFormat format, std::string_view ts, std::string_view msg,
-                        std::initializer_list<Field> fields);
+                        std::span<const Field> fields);
+inline std::string format_line(LogLevel level, LogFormat format, std::string_view ts, std::string_view msg,
+                               std::initializer_list<Field> fields) {
+  return format_line(level, format, ts, msg, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+// Appends, with a single write(2), a line that may be written from a signal
+// handler: no allocation, no locks, no clock; `msg` must need no escaping.
+void write_from_signal_handler(LogLevel level, const char* msg) noexcept;
 
 }  // namespace emp::log

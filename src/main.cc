@@ -1,23 +1,55 @@
 // ecs-metrics-pusher: ECS task metadata → ee_* metrics → Pushgateway / textfile.
 #include <curl/curl.h>
 
-#include <chrono>
-#include <thread>
+#include <random>
 
 #include <fmt/format.h>
 
 #include "cycle.h"
 #include "log.h"
+#include "loop.h"
 #include "options.h"
 #include "pushgateway_sink.h"
 #include "textfile_sink.h"
+#include "version.h"
 
 extern char** environ;
+
+namespace {
+
+// One line with the effective configuration (secrets redacted by describe()).
+void log_start(const emp::Options& options) {
+  using emp::log::Field;
+  const auto config = emp::describe(options);
+  std::vector<Field> fields;
+  fields.reserve(config.size() + 2);
+  fields.push_back({"version", EMP_VERSION});
+  fields.push_back({"mode", options.once ? "once" : "loop"});
+  for (const auto& [key, value] : config)
+    if (!value.empty()) fields.push_back({key, value});
+  emp::log::write(emp::LogLevel::Info, "starting", fields);
+
+  if (!options.once) {
+    // Cycles never overlap, so a timeout longer than the interval means skipped ticks.
+    for (const auto& [flag, timeout] : {std::pair{"metadata.timeout", options.metadata_timeout},
+                                        std::pair{"pushgateway.timeout", options.pushgateway_timeout}}) {
+      if (std::string_view(flag).starts_with("pushgateway") && !options.has_pushgateway()) continue;
+      if (timeout >= options.interval)
+        emp::log::warn("a timeout is not shorter than the interval; a slow cycle will skip ticks",
+                       {{"flag", flag}, {"timeout", emp::format_duration(timeout)},
+                        {"interval", emp::format_duration(options.interval)}});
+    }
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace emp;
   Options options;
   std::string error;
+  // Everything below up to install_signal_waiter() does no network I/O, so a
+  // bad configuration always ends here with exit code 2.
   switch (parse_options(argc, argv, environ, options, error)) {
     case ParseOutcome::ExitOk: return kExitOk;
     case ParseOutcome::ExitConfig:
@@ -26,6 +58,12 @@ int main(int argc, char** argv) {
     case ParseOutcome::Run: break;
   }
   log::configure(options.log_level, options.log_format);
+
+  std::unique_ptr<Waiter> waiter = install_signal_waiter(options.shutdown_timeout, error);
+  if (!waiter) {
+    log::error("cannot set up signal handling", {{"err", error}});
+    return kExitConfig;
+  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   std::unique_ptr<MetadataSource> source =
@@ -44,18 +82,10 @@ int main(int argc, char** argv) {
     }
     sinks.push_back(std::move(pushgateway));
   }
+  log_start(options);
+
   ContainerFilter filter{options.container_include, options.container_exclude};
   Cycle cycle(std::move(source), std::move(sinks), std::move(filter));
-
-  if (options.once) {
-    CycleResult r = cycle.run();
-    if (!r.metadata_ok) return kExitMetadata;
-    if (r.sinks_ok == 0) return kExitAllSinksFailed;
-    if (r.sinks_failed > 0) return kExitSomeSinksFailed;
-    return kExitOk;
-  }
-  for (;;) {
-    cycle.run();
-    std::this_thread::sleep_for(options.interval);
-  }
+  const LoopSettings settings = loop_settings(options, std::random_device{}());
+  return options.once ? run_once(cycle, settings, *waiter) : run_loop(cycle, settings, *waiter);
 }

@@ -168,6 +168,26 @@ Collector::Retained& Collector::retained_for(const std::string& docker_id) {
   return retained_.back();
 }
 
+// A sorted vector rather than a hash map: it keeps its capacity from cycle to
+// cycle, so indexing allocates nothing in steady state (a hash map allocates a
+// node per key on every rebuild). The agent writes the stats map with Go's
+// encoding/json, which sorts the keys, so the sort usually finds them in order.
+void Collector::index_stats(const TaskStats& stats) {
+  stats_index_.clear();
+  for (size_t i = 0; i < stats.containers.size(); ++i) stats_index_.push_back({stats.containers[i].docker_id, i});
+  std::sort(stats_index_.begin(), stats_index_.end());
+}
+
+// A key seen twice yields the first entry that has data (one real capture has
+// `{}` then `null` under one key).
+size_t Collector::find_stats(const TaskStats& stats, std::string_view docker_id) const {
+  auto it = std::lower_bound(stats_index_.begin(), stats_index_.end(), std::pair{docker_id, size_t{0}});
+  if (it == stats_index_.end() || it->first != docker_id) return kNoStats;
+  for (auto same = it; same != stats_index_.end() && same->first == docker_id; ++same)
+    if (stats.containers[same->second].present) return same->second;
+  return it->second;
+}
+
 namespace {
 
 constexpr double kMiB = 1048576.0;
@@ -211,14 +231,7 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
     return b;
   };
 
-  // Index this cycle's stats by DockerId. A key seen twice keeps the entry
-  // that has data (one real capture has `{}` then `null` under one key).
-  stats_index_.clear();
-  for (size_t i = 0; i < stats.containers.size(); ++i) {
-    const auto& s = stats.containers[i];
-    auto [it, inserted] = stats_index_.emplace(s.docker_id, i);
-    if (!inserted && !stats.containers[it->second].present) it->second = i;
-  }
+  index_stats(stats);
   stats_used_.assign(stats.containers.size(), 0);
 
   double memory_sum = 0, memory_without_sum = 0;
@@ -253,9 +266,9 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
 
   for (const ContainerMeta& c : task.containers) {
     const ContainerStats* s = nullptr;
-    if (auto it = stats_index_.find(c.docker_id); it != stats_index_.end()) {
-      s = &stats.containers[it->second];
-      stats_used_[it->second] = 1;  // even when filtered out: it must not come back as "stats only"
+    if (size_t i = find_stats(stats, c.docker_id); i != kNoStats) {
+      s = &stats.containers[i];
+      stats_used_[i] = 1;  // even when filtered out: it must not come back as "stats only"
     }
     if (!filter_.accepts(c.name)) continue;
     if (c.started_at && (!last_started || *c.started_at > *last_started)) last_started = c.started_at;
@@ -275,7 +288,7 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
   // from the stats body.
   for (size_t i = 0; i < stats.containers.size(); ++i) {
     const ContainerStats& s = stats.containers[i];
-    if (stats_used_[i] || !s.present || stats_index_[s.docker_id] != i) continue;
+    if (stats_used_[i] || !s.present || find_stats(stats, s.docker_id) != i) continue;
     std::string_view name = s.name.empty() ? std::string_view(s.docker_id) : std::string_view(s.name);
     if (!filter_.accepts(name)) continue;
     uint32_t labels = container_labels(name, short_container_id(s.docker_id));

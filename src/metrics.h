@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "model.h"
@@ -137,7 +138,11 @@ class Collector {
   ContainerFilter filter_;
   std::vector<Retained> retained_;
   std::unordered_map<std::string, size_t> retained_index_;
-  std::unordered_map<std::string_view, size_t> stats_index_;  // per cycle, reused
+  // This cycle's stats by DockerId, sorted: (docker_id, index into stats.containers).
+  void index_stats(const TaskStats& stats);
+  static constexpr size_t kNoStats = size_t(-1);
+  size_t find_stats(const TaskStats& stats, std::string_view docker_id) const;
+  std::vector<std::pair<std::string_view, size_t>> stats_index_;
   std::vector<uint8_t> stats_used_;
   std::vector<InterfaceCounters> task_interfaces_;
 };

@@ -19,14 +19,18 @@ const std::string* TaskIdentity::get(std::string_view label) const {
 
 TaskIdentity identity_of(const TaskMeta& task) {
   TaskIdentity id;
-  id.task_id.assign(last_arn_segment(task.task_arn));
-  id.task_family = task.family;
-  id.task_revision = task.revision;
-  id.cluster.assign(last_arn_segment(task.cluster));
-  id.service_name = task.service_name;
-  id.availability_zone = task.availability_zone;
-  id.launch_type = task.launch_type;
+  update_identity(task, id);
   return id;
+}
+
+void update_identity(const TaskMeta& task, TaskIdentity& id) {
+  id.task_id.assign(last_arn_segment(task.task_arn));
+  id.task_family.assign(task.family);
+  id.task_revision.assign(task.revision);
+  id.cluster.assign(last_arn_segment(task.cluster));
+  id.service_name.assign(task.service_name);
+  id.availability_zone.assign(task.availability_zone);
+  id.launch_type.assign(task.launch_type);
 }
 
 }  // namespace emp

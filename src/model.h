@@ -89,6 +89,9 @@ struct TaskIdentity {
 };
 
 TaskIdentity identity_of(const TaskMeta& task);
+// The same, into `id` in place: its strings keep their capacity, so a cycle
+// that refreshes the identity allocates nothing.
+void update_identity(const TaskMeta& task, TaskIdentity& id);
 
 // What follows the last '/' of an ARN (a task id, a short cluster name).
 std::string_view last_arn_segment(std::string_view arn);

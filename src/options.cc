@@ -270,6 +270,24 @@ bool read_secret(const std::string& path, std::string& out, std::string& error, 
 
 bool has_scheme(std::string_view url) { return url.starts_with("http://") || url.starts_with("https://"); }
 
+// "" or what is wrong with a URL we will send requests to.
+std::string check_url(std::string_view flag, std::string_view url) {
+  if (!has_scheme(url)) return fmt::format("--{}: '{}' has no http:// or https:// scheme", flag, url);
+  std::string_view rest = url.substr(url.find("//") + 2);
+  std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
+  if (const size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  if (host.empty() || host.front() == ':') return fmt::format("--{}: '{}' has no host", flag, url);
+  for (unsigned char ch : url)
+    if (ch <= ' ' || ch == 0x7f) return fmt::format("--{}: the URL contains a space or control character", flag);
+  return "";
+}
+
+// user[:password]@ before the host.
+bool url_has_userinfo(std::string_view url) {
+  if (size_t scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  return url.substr(0, url.find_first_of("/?#")).find('@') != std::string_view::npos;
+}
+
 std::string validate(Options& o, char** envp) {
   auto env = [&](const char* name) -> std::string {
     size_t len = std::strlen(name);
@@ -289,22 +307,31 @@ std::string validate(Options& o, char** envp) {
       return "--metadata.url: no metadata endpoint (not set, and neither $ECS_CONTAINER_METADATA_URI_V4 nor "
              "$ECS_CONTAINER_METADATA_URI is set); outside ECS use --metadata.task-file and --metadata.stats-file";
   }
-  if (!o.metadata_url.empty() && !has_scheme(o.metadata_url))
-    return fmt::format("--metadata.url: '{}' has no http:// or https:// scheme", o.metadata_url);
+  if (!o.metadata_url.empty())
+    if (std::string e = check_url("metadata.url", o.metadata_url); !e.empty()) return e;
   while (!o.metadata_url.empty() && o.metadata_url.back() == '/') o.metadata_url.pop_back();
 
   if (!o.has_textfile() && !o.has_pushgateway())
     return "no sink configured: set --pushgateway.url, --textfile.directory or --textfile.path";
   if (!o.textfile_directory.empty() && !o.textfile_path.empty())
     return "--textfile.directory and --textfile.path exclude each other";
+  if (!o.textfile_name.empty() && o.textfile_directory.empty())
+    return "--textfile.name: needs --textfile.directory";
   if (!o.textfile_name.empty()) {
     if (o.textfile_name.find('/') != std::string::npos || !o.textfile_name.ends_with(".prom"))
       return fmt::format("--textfile.name: '{}' must be a plain file name ending in .prom", o.textfile_name);
   }
-  if (o.has_pushgateway() && !has_scheme(o.pushgateway_url))
-    return fmt::format("--pushgateway.url: '{}' has no http:// or https:// scheme", o.pushgateway_url);
+  if (o.has_pushgateway() && url_has_userinfo(o.pushgateway_url))  // checked first: never echo such a URL
+    return "--pushgateway.url: a user name or password in the URL is not allowed (it would be logged); use "
+           "--pushgateway.username with --pushgateway.password-file";
+  if (o.has_pushgateway())
+    if (std::string e = check_url("pushgateway.url", o.pushgateway_url); !e.empty()) return e;
   if (o.pushgateway_job.empty()) return "--pushgateway.job: must not be empty";
-  for (const auto& l : o.pushgateway_grouping_labels) {
+  for (size_t i = 0; i < o.pushgateway_grouping_labels.size(); ++i) {
+    const std::string& l = o.pushgateway_grouping_labels[i];
+    for (size_t j = 0; j < i; ++j)
+      if (o.pushgateway_grouping_labels[j] == l)
+        return fmt::format("--pushgateway.grouping-labels: '{}' is listed twice", l);
     static constexpr std::string_view kKnown[] = {"task_id", "task_family", "task_revision", "cluster",
                                                   "service_name", "availability_zone", "launch_type"};
     if (std::find(std::begin(kKnown), std::end(kKnown), l) == std::end(kKnown))
@@ -340,6 +367,8 @@ std::string validate(Options& o, char** envp) {
       return fmt::format("--{}: cannot read '{}': {}", f.first, *f.second, std::strerror(errno));
   }
   if (o.interval_jitter > o.interval) return "--interval.jitter: must not exceed --interval";
+  if (o.once && o.delete_on_exit)
+    return "--delete-on-exit: cannot be used with --once (the group or file would be removed right after the push)";
   return "";
 }
 
@@ -356,7 +385,8 @@ std::string help_text() {
       "Usage: ecs-metrics-pusher [flags]\n\n"
       "Reads the ECS task metadata endpoint (v4) and pushes the task's ee_* metrics to a\n"
       "Prometheus Pushgateway and/or a node_exporter textfile.\n\n"
-      "Every flag can also be set by the environment variable shown; a flag wins.\n\n";
+      "Every flag can also be set by the environment variable shown; a flag wins. An empty\n"
+      "variable counts as unset (for a list: an empty list). Durations: 250ms, 15s, 1m30s.\n\n";
   for (const Flag& f : kFlags) {
     out += fmt::format("  --{}{}\n      {}\n      env {}", f.name, f.kind == Kind::Bool ? "[=BOOL]" : "=VALUE", f.help,
                        env_name_for(f.name));
@@ -368,24 +398,40 @@ std::string help_text() {
       "  --version    show the version\n\n"
       "Secrets from the environment only (never flags): ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD,\n"
       "ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN.\n\n"
-      "Exit codes: 0 ok; 2 bad configuration; with --once: 3 metadata failed, 4 every sink\n"
-      "failed, 5 some sinks failed.\n";
+      "Exit codes: 0 ok (also after a clean shutdown on SIGTERM/SIGINT); 2 bad configuration;\n"
+      "with --once: 3 metadata failed, 4 every sink failed, 5 some sinks failed; 6 the shutdown\n"
+      "did not finish within --shutdown-timeout; 128+N a second stop signal N (143, 130).\n";
   return out;
 }
 
 ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::string& error) {
-  // 1. The environment.
-  for (const Flag& f : kFlags) {
-    const std::string name = env_name_for(f.name);
-    for (char** e = envp; e && *e; ++e) {
-      if (std::strncmp(*e, name.c_str(), name.size()) != 0 || (*e)[name.size()] != '=') continue;
-      std::string_view value = *e + name.size() + 1;
-      if (f.kind == Kind::List) clear_list(o, f.name);
-      std::string err = f.apply(o, value);
-      if (!err.empty()) {
-        error = fmt::format("{} (--{}): {}", name, f.name, err);
-        return ParseOutcome::ExitConfig;
-      }
+  // 1. The environment. An empty value counts as unset (task definitions
+  // often carry empty variables), except for lists, where it means "none".
+  // A variable with our prefix that names no flag is a typo we refuse, rather
+  // than silently run with a default.
+  constexpr std::string_view kPrefix = "ECS_METRICS_PUSHER_";
+  for (char** e = envp; e && *e; ++e) {
+    std::string_view entry = *e;
+    if (!entry.starts_with(kPrefix)) continue;
+    const size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view name = entry.substr(0, eq);
+    const std::string_view value = entry.substr(eq + 1);
+    if (name == "ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD" || name == "ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN")
+      continue;  // secrets, read in validate()
+    const Flag* flag = nullptr;
+    for (const Flag& f : kFlags)
+      if (env_name_for(f.name) == name) flag = &f;
+    if (!flag) {
+      error = fmt::format("{}: no such setting (a typo? see --help for every ECS_METRICS_PUSHER_* name)", name);
+      return ParseOutcome::ExitConfig;
+    }
+    if (value.empty() && flag->kind != Kind::List) continue;
+    if (flag->kind == Kind::List) clear_list(o, flag->name);
+    std::string err = flag->apply(o, value);
+    if (!err.empty()) {
+      error = fmt::format("{} (--{}): {}", name, flag->name, err);
+      return ParseOutcome::ExitConfig;
     }
   }
 
@@ -398,12 +444,30 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
   longopts.push_back({"version", no_argument, nullptr, 'V'});
   longopts.push_back({nullptr, 0, nullptr, 0});
   std::vector<bool> list_seen(kFlagCount, false);
-  optind = 1;
+  optind = 0;  // glibc: 0 also resets getopt's internal state (tests parse many times)
   opterr = 0;
   for (;;) {
     int index = -1;
-    int c = getopt_long(argc, argv, "hV", longopts.data(), &index);
+    const int at = optind == 0 ? 1 : optind;  // "+": no permutation, so argv[at] is the flag being read
+    int c = getopt_long(argc, argv, "+hV", longopts.data(), &index);
     if (c == -1) break;
+    // The flag as written, without "--" and "=value".
+    std::string_view written = at < argc ? argv[at] : "";
+    while (written.starts_with('-')) written.remove_prefix(1);
+    written = written.substr(0, written.find('='));
+    if (c == '?') {
+      if (optopt >= 1000) error = fmt::format("--{}: missing value (write --{}=VALUE)", written, written);
+      else if (optopt) error = fmt::format("-{}: unknown flag (see --help)", static_cast<char>(optopt));
+      else error = fmt::format("--{}: unknown flag (see --help)", written);
+      return ParseOutcome::ExitConfig;
+    }
+    // getopt_long accepts any unambiguous prefix (--int for --interval); we
+    // do not, so that adding a flag never changes what an old command means.
+    const char* full = c == 'h' ? "help" : c == 'V' ? "version" : kFlags[c - 1000].name;
+    if (written != full && !(written.size() == 1 && (c == 'h' || c == 'V'))) {
+      error = fmt::format("--{}: unknown flag (did you mean --{}?)", written, full);
+      return ParseOutcome::ExitConfig;
+    }
     if (c == 'h') {
       fmt::print("{}", help_text());
       return ParseOutcome::ExitOk;
@@ -411,12 +475,6 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
     if (c == 'V') {
       fmt::print("ecs-metrics-pusher {}\n", EMP_VERSION);
       return ParseOutcome::ExitOk;
-    }
-    if (c == '?' || c == ':') {
-      const char* arg = (optind > 0 && optind <= argc) ? argv[optind - 1] : "?";
-      error = c == ':' || optopt ? fmt::format("{}: missing value or unknown flag (see --help)", arg)
-                                 : fmt::format("{}: unknown flag (see --help)", arg);
-      return ParseOutcome::ExitConfig;
     }
     const size_t i = static_cast<size_t>(c - 1000);
     const Flag& f = kFlags[i];

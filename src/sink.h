@@ -3,6 +3,7 @@
 // Pushgateway gets it from the grouping key).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,9 @@ class Sink {
   virtual bool deliver(const MetricSet& set, const TaskIdentity& identity, std::string& error) = 0;
   // Shutdown with --delete-on-exit: remove what this sink published.
   virtual bool remove(const TaskIdentity& identity, std::string& error) = 0;
+  // The next deliver() or remove() must return by `deadline`, retries included
+  // (e.g. before the next cycle is due). Without it a sink uses its own budget.
+  virtual void set_deadline(std::chrono::steady_clock::time_point deadline) { (void)deadline; }
 };
 
 }  // namespace emp

@@ -2,29 +2,68 @@
 # The whole test suite, from a fresh Debian 12 machine: install, build, test.
 #   bash tests/run.sh            (what CI runs)
 # Ends with a line "N passed, N failed" and exits non-zero on any failure.
+#
+# Three passes, all counted in the final line:
+#  1. the release build (-Werror) and the whole meson test suite;
+#  2. the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+#     (-fno-sanitize-recover=all, so any report fails its test) in build-asan;
+#  3. the libFuzzer smoke: every fuzz target for its share of 60 s (fuzz/run.sh).
+# EMP_SANITIZE=0 skips pass 2, EMP_FUZZ_SECONDS=0 skips pass 3 (quick local runs).
+# Extra arguments go to both meson test runs (e.g. a test name).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 
 bash tests/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
-BUILD=${EMP_BUILD_DIR:-build-test}
-if [ ! -f "$BUILD/build.ninja" ]; then
-  meson setup "$BUILD" --buildtype=release -Dwerror=true >/dev/null || { echo "meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
+LOGS=()
+status=0
+build_failures=0  # a build that fails counts as one failed test
+run_suite() { # BUILD_DIR MESON_SETUP_ARGS... -- MESON_TEST_ARGS...
+  local build=$1; shift
+  local setup=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do setup+=("$1"); shift; done
+  shift
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" --wrap-mode=nodownload "${setup[@]}" >/dev/null || { echo "meson setup $build failed"; status=1; build_failures=$((build_failures + 1)); return; }
+  fi
+  ninja -C "$build" >"$build.ninja.log" 2>&1 || { tail -50 "$build.ninja.log"; echo "build $build failed"; status=1; build_failures=$((build_failures + 1)); return; }
+  meson test -C "$build" --no-rebuild --print-errorlogs --num-processes "${EMP_TEST_JOBS:-2}" "$@" || status=1
+  LOGS+=("$build/meson-logs/testlog.json")
+}
+
+start=$(date +%s)
+run_suite "${EMP_BUILD_DIR:-build-test}" --buildtype=release -Dwerror=true -- "$@"
+
+if [ "${EMP_SANITIZE:-1}" != 0 ]; then
+  # meson test exports ASAN_OPTIONS/UBSAN_OPTIONS with halt_on_error=1 and
+  # abort_on_error=1 for sanitized builds; leak checking is ASan's default.
+  run_suite "${EMP_ASAN_BUILD_DIR:-build-asan}" --buildtype=debugoptimized -Dwerror=true \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -- "$@"
 fi
-ninja -C "$BUILD" >"$BUILD.ninja.log" 2>&1 || { tail -50 "$BUILD.ninja.log"; echo "0 passed, 1 failed"; exit 1; }
 
-meson test -C "$BUILD" --no-rebuild --print-errorlogs --num-processes "${EMP_TEST_JOBS:-2}" "$@"
-status=$?
+FUZZ_SUMMARY=$PWD/build-fuzz.summary
+rm -f "$FUZZ_SUMMARY"
+if [ "${EMP_FUZZ_SECONDS:-60}" != 0 ]; then
+  FUZZ_SUMMARY=$FUZZ_SUMMARY bash fuzz/run.sh --smoke "${EMP_FUZZ_SECONDS:-60}" || status=1
+  [ -s "$FUZZ_SUMMARY" ] || echo "fuzz FAILED 0" >"$FUZZ_SUMMARY"
+fi
+echo "test time: $(( $(date +%s) - start )) s (builds included)"
 
-python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
-import json, sys
-passed = failed = skipped = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
-    if r in ("OK", "EXPECTEDFAIL"): passed += 1
-    elif r == "SKIP": skipped += 1
-    else: failed += 1
+python3 - "$build_failures" "$FUZZ_SUMMARY" "${LOGS[@]}" <<'PY'
+import json, os, sys
+passed = skipped = 0
+failed = int(sys.argv[1])
+for log in sys.argv[3:]:
+    for line in open(log):
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"): passed += 1
+        elif r == "SKIP": skipped += 1
+        else: failed += 1
+if os.path.exists(sys.argv[2]):
+    for line in open(sys.argv[2]):
+        if line.split()[1] == "OK": passed += 1
+        else: failed += 1
 print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 PY
 exit $status

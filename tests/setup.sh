@@ -10,6 +10,8 @@ PACKAGES=(
   prometheus-pushgateway prometheus-node-exporter prometheus victoria-metrics
   # test tooling
   python3 curl jq openssl iproute2 procps apache2-utils
+  # hardening (issue 7): libFuzzer targets, the leak check
+  clang-14 libclang-rt-14-dev valgrind
 )
 PACKAGES+=(${EMP_EXTRA_PACKAGES:-})
 
