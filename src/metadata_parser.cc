@@ -54,6 +54,15 @@ std::optional<double> limit_at(const object& o, std::string_view key) {
   return std::nullopt;
 }
 
+// `Limits.CPU` and `Limits.Memory` of a task or a container; absent when the
+// object or the key is missing, or the value is 0.
+void read_limits(const object& parent, std::optional<double>& cpu, std::optional<double>& memory) {
+  object limits;
+  const bool found = object_at(parent, "Limits", limits);
+  cpu = found ? limit_at(limits, "CPU") : std::nullopt;
+  memory = found ? limit_at(limits, "Memory") : std::nullopt;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -97,14 +106,7 @@ void parse_container(const object& c, ContainerMeta& out) {
       if (!out.network_mode.empty()) break;
     }
   }
-  object limits;
-  if (object_at(c, "Limits", limits)) {
-    out.cpu_units = limit_at(limits, "CPU");
-    out.memory_limit_mib = limit_at(limits, "Memory");
-  } else {
-    out.cpu_units.reset();
-    out.memory_limit_mib.reset();
-  }
+  read_limits(c, out.cpu_units, out.memory_limit_mib);
   out.restart_count = number_at(c, "RestartCount");
   out.started_at = time_at(c, "StartedAt");
 }
@@ -193,14 +195,7 @@ bool MetadataParser::parse_task(simdjson::padded_string_view body, TaskMeta& out
   out.launch_type.assign(string_at(task, "LaunchType"));
   out.availability_zone.assign(string_at(task, "AvailabilityZone"));
   out.service_name.assign(string_at(task, "ServiceName"));
-  object limits;
-  if (object_at(task, "Limits", limits)) {
-    out.cpu_limit_vcpu = limit_at(limits, "CPU");
-    out.memory_limit_mib = limit_at(limits, "Memory");
-  } else {
-    out.cpu_limit_vcpu.reset();
-    out.memory_limit_mib.reset();
-  }
+  read_limits(task, out.cpu_limit_vcpu, out.memory_limit_mib);
   out.pull_started_at = time_at(task, "PullStartedAt");
   out.pull_stopped_at = time_at(task, "PullStoppedAt");
   object ephemeral;

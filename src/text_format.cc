@@ -29,6 +29,21 @@ void append_escaped_help(std::string& out, std::string_view help) {
   }
 }
 
+void identity_labels(const TaskIdentity& identity, std::string& container, std::string& exporter) {
+  container.clear();
+  exporter.clear();
+  if (!identity.known()) return;
+  container = "task_id=\"";
+  append_escaped_label_value(container, identity.task_id);
+  container += '"';
+  exporter = "task_family=\"";
+  append_escaped_label_value(exporter, identity.task_family);
+  exporter += "\",task_revision=\"";
+  append_escaped_label_value(exporter, identity.task_revision);
+  exporter += "\",";
+  exporter += container;
+}
+
 void render_text(const MetricSet& set, const ExtraLabels& extra, std::string& out) {
   out.clear();
   for (const MetricDef& d : kMetricDefs) {

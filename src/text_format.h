@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "metrics.h"
+#include "model.h"
 
 namespace emp {
 
@@ -13,6 +14,12 @@ struct ExtraLabels {
   std::string_view container;  // on Container-scope series
   std::string_view exporter;   // on Exporter-scope series
 };
+
+// The labels that make a sink's output name its task, for sinks that do not
+// carry the identity elsewhere: `task_id` on Container-scope series, and
+// `task_family`, `task_revision`, `task_id` on Exporter-scope series. Both
+// strings are left empty when the identity is not known yet.
+void identity_labels(const TaskIdentity& identity, std::string& container, std::string& exporter);
 
 // Replaces `out` with the exposition of `set`: HELP and TYPE once per family,
 // families in the metric table's order, no timestamps, a final newline.

@@ -74,19 +74,7 @@ class TextfileSink final : public Sink {
 
   bool deliver(const MetricSet& set, const TaskIdentity& identity, std::string& error) override {
     // Files of many tasks share one node_exporter: every series carries the task id.
-    container_extra_.clear();
-    exporter_extra_.clear();
-    if (identity.known()) {
-      container_extra_ = "task_id=\"";
-      append_escaped_label_value(container_extra_, identity.task_id);
-      container_extra_ += '"';
-      exporter_extra_ = "task_family=\"";
-      append_escaped_label_value(exporter_extra_, identity.task_family);
-      exporter_extra_ += "\",task_revision=\"";
-      append_escaped_label_value(exporter_extra_, identity.task_revision);
-      exporter_extra_ += "\",";
-      exporter_extra_ += container_extra_;
-    }
+    identity_labels(identity, container_extra_, exporter_extra_);
     render_text(set, ExtraLabels{container_extra_, exporter_extra_}, text_);
 
     if (options_.path == "-") {
