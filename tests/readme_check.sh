@@ -17,3 +17,8 @@ for f in $flags; do
   "$EMP_BIN" --help | grep -q "$env" || fail "--help does not name $env for $f"
 done
 ok "--help names the environment variable of every flag"
+# The Flags section quotes --help verbatim.
+awk '/<!-- section: flags/{f=1} f&&/^```$/{n++; if(n==2) exit; next} f&&n==1' "$README" >"$T/readme_help"
+"$EMP_BIN" --help >"$T/help"
+diff -u "$T/readme_help" "$T/help" >"$T/diff" || fail "README's Flags section differs from --help: $(head -20 "$T/diff")"
+ok "README's Flags section is --help verbatim"
