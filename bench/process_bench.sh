@@ -118,6 +118,13 @@ print(json.dumps({"once_runs": runs,
 PY
 ) || fail "--once timing failed"
 
+# The RSS any program has once it links Debian's libcurl and initialises it.
+FLOOR_BIN=${EMP_LIBCURL_FLOOR:-$(dirname "$EMP_BIN")/../bench/libcurl_floor}
+floor_json='{}'
+if [ -x "$FLOOR_BIN" ]; then
+  floor_json=$("$FLOOR_BIN" | awk 'BEGIN{printf "{"} {printf "%s\"libcurl_floor_%s_kb\": %s", (NR > 1 ? ", " : ""), $1, $2} END{print "}"}')
+fi
+
 size=$(stat -c %s "$EMP_BIN")
 strip -o "$T/stripped" "$EMP_BIN" && stripped=$(stat -c %s "$T/stripped")
 
@@ -127,6 +134,8 @@ d = {"sink": "$SINK", "capture": "$CAPTURE", "interval": "$INTERVAL",
      "binary_bytes": $size, "binary_stripped_bytes": $stripped,
      "loops": [json.loads(l) for l in r'''$(printf '%s\n' "${LOOPS[@]}")'''.splitlines()]}
 d.update(json.loads('''$once_json'''))
+d.update(json.loads('''$floor_json'''))
 json.dump(d, open(sys.argv[1], "w"), indent=1)
 PY
+[ -s "$OUT" ] || fail "no results written"
 cat "$OUT"

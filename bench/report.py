@@ -148,6 +148,9 @@ def main():
     for l in proc["loops"]:
         p(f"| {l['name']} | {l['cycles']:,} | {l['cpu_us_per_cycle']:.0f} | {l['cycles_per_s']:.0f} | {l['rss_kb_after_warmup']:,} | "
           f"{l['rss_kb']:,} | {l['hwm_kb']:,} | {l['rss_anon_kb']:,} | {l['rss_file_kb']:,} | {l['errors_logged']} |")
+    if "libcurl_floor_VmRSS_kb" in proc:
+        p(f"| floor: a program that only links Debian's libcurl and calls curl_global_init (bench/libcurl_floor.cc) | | | | | "
+          f"{proc['libcurl_floor_VmRSS_kb']:,} | | {proc['libcurl_floor_RssAnon_kb']:,} | {proc['libcurl_floor_RssFile_kb']:,} | |")
     p()
     p("| `--once` ({} sink), {} runs | median | min | max |".format(proc["sink"], proc["once_runs"]))
     p("|---|--:|--:|--:|")

@@ -23,7 +23,7 @@ else
   meson setup "$BUILD" --buildtype=release -Dbench=true -Dwerror=true >/dev/null
 fi
 echo "building $BUILD/bench/cycle_bench and $BUILD/src/ecs-metrics-pusher" >&2
-ninja -C "$BUILD" bench/cycle_bench src/ecs-metrics-pusher >"$BUILD.ninja.log" 2>&1 || { tail -50 "$BUILD.ninja.log"; exit 1; }
+ninja -C "$BUILD" bench/cycle_bench bench/libcurl_floor src/ecs-metrics-pusher >"$BUILD.ninja.log" 2>&1 || { tail -50 "$BUILD.ninja.log"; exit 1; }
 
 echo "cycle microbenchmarks (log: $BUILD/bench-micro.log)" >&2
 "$BUILD/bench/cycle_bench" \

@@ -204,6 +204,9 @@ std::unique_ptr<Waiter> install_signal_waiter(Duration shutdown_timeout, std::st
     }
   }
   ::signal(SIGPIPE, SIG_IGN);
+  // A file size limit (RLIMIT_FSIZE) must fail the write with EFBIG, which the
+  // textfile sink reports, rather than kill the process (tests/fault_textfile.sh).
+  ::signal(SIGXFSZ, SIG_IGN);
   return std::make_unique<SignalWaiter>();
 }
 

@@ -101,6 +101,10 @@ class RecordingSink final : public Sink {
     removals_.push_back(waiter_.elapsed());
     return true;
   }
+  void set_deadline(SteadyTime deadline) override {
+    deadlines.push_back(std::chrono::duration_cast<Duration>(deadline - kT0));
+  }
+  std::vector<Duration> deadlines;
 
  private:
   FakeWaiter& waiter_;
@@ -116,6 +120,7 @@ struct Rig {
   std::vector<Duration> fetches;
   std::unique_ptr<Cycle> cycle;
   LoopSettings settings;
+  Sink* sink = nullptr;  // the first one
 
   explicit Rig(Duration fetch_cost = Duration(0), std::function<bool(int)> fails = [](int) { return false; },
                std::vector<bool> sink_fails = {false}) {
@@ -123,6 +128,7 @@ struct Rig {
     source->fetch_times = &fetches;
     std::vector<std::unique_ptr<Sink>> sinks;
     for (bool f : sink_fails) sinks.push_back(std::make_unique<RecordingSink>(waiter, deliveries, removals, f));
+    sink = sinks.front().get();
     cycle = std::make_unique<Cycle>(std::move(source), std::move(sinks), ContainerFilter{});
     settings.interval = Duration(1000);
     settings.max_jitter = Duration(0);
@@ -166,6 +172,10 @@ TEST_CASE("loop: fixed-rate cycles, then SIGTERM runs one final cycle and exits 
   REQUIRE(rig.waiter.armed);
   CHECK(*rig.waiter.armed == kT0 + 3500ms + 5000ms);  // the budget counts from the signal
   CHECK(rig.removals.empty());
+  // Each push must end before the next cycle is due; the final one 250 ms before the hard end.
+  auto* sink = dynamic_cast<RecordingSink*>(rig.sink);
+  REQUIRE(sink);
+  CHECK(str(sink->deadlines) == str(ms({1300, 2300, 3300, 4300, 8250})));
 }
 
 TEST_CASE("loop: a cycle longer than the interval skips ticks and never overlaps") {

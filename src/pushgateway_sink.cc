@@ -365,7 +365,11 @@ class PushgatewaySink final : public Sink {
       }
 
       describe_failure(method, rc, status, error);
-      if (!push_retry::retryable(rc, status)) {
+      // With TLS 1.3 a refused client certificate shows up as a receive error
+      // carrying the server's alert: a verdict, not a network hiccup.
+      const bool tls_alert = (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) &&
+                             std::string_view(curl_error_).find(" alert ") != std::string_view::npos;
+      if (tls_alert || !push_retry::retryable(rc, status)) {
         if (attempt > 1) error += fmt::format(" (attempt {})", attempt);
         return false;
       }
@@ -385,10 +389,13 @@ class PushgatewaySink final : public Sink {
     }
   }
 
-  void describe_failure(const char* method, CURLcode rc, long status, std::string& error) const {
+  void describe_failure(const char* method, CURLcode rc, long status, std::string& error) {
     if (rc != CURLE_OK) {
       error = fmt::format("{} {}: {}", method, url_, printable(curl_error_[0] ? curl_error_ : curl_easy_strerror(rc)));
     } else {
+      // One line: the Pushgateway lists several errors on separate lines.
+      for (char& ch : response_)
+        if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
       std::string_view body = trim(response_);
       error = fmt::format("{} {}: HTTP {}", method, url_, status);
       if (status == 401) error += " Unauthorized (check --pushgateway.username and the password, or the bearer token)";

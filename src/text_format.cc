@@ -13,20 +13,31 @@ void append_value(std::string& out, double v) {
   } else if (std::isinf(v)) {
     out += v > 0 ? "+Inf" : "-Inf";
   } else if (v == std::trunc(v) && std::fabs(v) < 9223372036854775808.0) {
-    fmt::format_to(std::back_inserter(out), "{}", static_cast<int64_t>(v));
+    // format_int is fmt's fastest path, with no format string to interpret.
+    const fmt::format_int digits(static_cast<int64_t>(v));
+    out.append(digits.data(), digits.size());
   } else if (v == std::trunc(v) && v > 0 && v < 18446744073709551616.0) {
-    fmt::format_to(std::back_inserter(out), "{}", static_cast<uint64_t>(v));
+    const fmt::format_int digits(static_cast<uint64_t>(v));
+    out.append(digits.data(), digits.size());
   } else {
-    fmt::format_to(std::back_inserter(out), "{}", v);
+    char buf[32];  // the shortest round-trip form of a double fits in 24
+    const char* end = fmt::format_to(buf, "{}", v);
+    out.append(buf, static_cast<size_t>(end - buf));
   }
 }
 
 void append_escaped_help(std::string& out, std::string_view help) {
-  for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+  // Copy the runs between characters that need escaping whole: HELP texts
+  // rarely contain any, and a character-by-character append is the slow part.
+  size_t run = 0;
+  for (size_t i = 0; i < help.size(); ++i) {
+    const char c = help[i];
+    if (c != '\\' && c != '\n') continue;
+    out.append(help.data() + run, i - run);
+    out += c == '\n' ? "\\n" : "\\\\";
+    run = i + 1;
   }
+  out.append(help.data() + run, help.size() - run);
 }
 
 void identity_labels(const TaskIdentity& identity, std::string& container, std::string& exporter) {
