@@ -520,6 +520,18 @@ int main(int argc, char** argv) {
     c.containers = p.task.containers.size();
     // Both formatters must print the same series, or the comparison means nothing.
     const std::string promcpp = prometheus::TextSerializer().Serialize(to_prometheus_cpp(p));
+    if (const char* dir = std::getenv("EMP_BENCH_DUMP")) {  // to compare the two texts by eye
+      std::string base = std::string(dir) + "/" + c.name;
+      std::replace(base.begin() + static_cast<std::ptrdiff_t>(std::strlen(dir)) + 1, base.end(), '/', '_');
+      std::FILE* f = std::fopen((base + ".ours.prom").c_str(), "w");
+      std::FILE* g = std::fopen((base + ".prometheus-cpp.prom").c_str(), "w");
+      if (f && g) {
+        std::fwrite(p.text.data(), 1, p.text.size(), f);
+        std::fwrite(promcpp.data(), 1, promcpp.size(), g);
+      }
+      if (f) std::fclose(f);
+      if (g) std::fclose(g);
+    }
     if (count_lines(promcpp) != count_lines(p.text)) {
       fmt::print(stderr, "cycle_bench: {}: prometheus-cpp printed {} lines, we printed {}\n", c.name,
                  count_lines(promcpp), count_lines(p.text));

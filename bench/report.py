@@ -47,7 +47,8 @@ def machine():
         pass
     cpus = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     kernel = subprocess.run(["uname", "-r"], capture_output=True, text=True).stdout.strip()
-    return model, cpus, kernel
+    gbench = subprocess.run(["pkg-config", "--modversion", "benchmark"], capture_output=True, text=True).stdout.strip()
+    return model, cpus, kernel, gbench or "?"
 
 
 def main():
@@ -57,10 +58,10 @@ def main():
     get = lambda kind, case: m.get((kind, case))
     p = print
 
-    model, cpus, kernel = machine()
-    p(f"Run of {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} on {model}, {cpus} CPUs (nproc), "
-      f"Linux {kernel}; Google Benchmark {context.get('library_version', '?')}, "
-      f"load average at start {context.get('load_avg', ['?'])[0] if context.get('load_avg') else '?'}. "
+    model, cpus, kernel, gbench = machine()
+    load = f", load average {context['load_avg'][0]:.1f} at start" if context.get("load_avg") else ""
+    p(f"Run of {context.get('date', datetime.now(timezone.utc).isoformat(timespec='minutes'))} on {model}, "
+      f"{cpus} CPUs (nproc), Linux {kernel}{load}; Google Benchmark {context.get('library_version', gbench)}. "
       "Times are CPU time per cycle (median of the repetitions).")
     p()
 

@@ -177,7 +177,7 @@ const Flag kFlags[] = {
    [](Options& o, std::string_view v) {
      for (auto& s : split_list(v)) {
        size_t colon = s.find(':');
-       if (colon == std::string::npos || colon == 0) return fmt::format("header '{}' is not 'Name: value'", s.substr(0, s.find(':')));
+       if (colon == std::string::npos || colon == 0) return std::string("a header is not 'Name: value' (its text is not shown: it may hold a secret)");
        o.pushgateway_headers.push_back(s);
      }
      return std::string();

@@ -130,7 +130,8 @@ class PushgatewaySink final : public Sink {
     for (const std::string& h : o.pushgateway_headers) {
       if (!valid_header(h)) {
         error = fmt::format("--pushgateway.header: '{}' is not 'Name: value' (a token, a colon, no line breaks)",
-                            printable(h.substr(0, h.find(':'))));
+                            // Only up to a colon or blank: the value may be a secret.
+                            printable(h.substr(0, std::min(h.find_first_of(": \t"), size_t{40}))));
         return false;
       }
       add(push_headers_, h);
