@@ -66,6 +66,29 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
 
 namespace {
 
+bool write_in_place(const std::string& path, std::string_view content, std::string& error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = fmt::format("open {}: {}", path, std::strerror(errno));
+    return false;
+  }
+  const char* p = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = fmt::format("write {}: {}", path, std::strerror(n == 0 ? EIO : errno));
+      ::close(fd);
+      return false;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return true;
+}
+
 class TextfileSink final : public Sink {
  public:
   explicit TextfileSink(TextfileOptions o) : options_(std::move(o)) {}
@@ -86,6 +109,14 @@ class TextfileSink final : public Sink {
     }
     std::string path;
     if (!target(identity, path, error)) return false;
+    // --textfile.path=/dev/stdout, a FIFO, a terminal: write into it. Replacing
+    // it with a regular file would destroy the device node.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) return write_in_place(path, text_, error);
+      error = fmt::format("{} exists and is not a regular file", path);
+      return false;
+    }
     return write_file_atomically(path, text_, error);
   }
 
@@ -93,6 +124,8 @@ class TextfileSink final : public Sink {
     if (options_.path == "-") return true;
     std::string path;
     if (!target(identity, path, error)) return false;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) return true;  // a device: leave it
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       error = fmt::format("remove {}: {}", path, std::strerror(errno));
       return false;

@@ -1,6 +1,7 @@
 #include "textfile_sink.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,4 +96,31 @@ TEST_CASE("textfile sink: file named after the task, task identity on every seri
   // Without an identity the default file name cannot be known.
   CHECK_FALSE(sink->deliver(set, TaskIdentity{}, error));
   CHECK(error.find("task identity not known") != std::string::npos);
+}
+
+TEST_CASE("textfile sink: a FIFO or device path is written into, never replaced") {
+  TempDir d;
+  const fs::path fifo = d.path / "pipe";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(reader >= 0);
+  auto sink = make_textfile_sink({"", "", fifo.string()});
+  MetricSet set;
+  set.add(Metric::ExporterSuccess, 0, 1);
+  std::string error;
+  REQUIRE_MESSAGE(sink->deliver(set, identity(), error), error);
+  char buf[4096];
+  ssize_t n = ::read(reader, buf, sizeof buf);
+  ::close(reader);
+  REQUIRE(n > 0);
+  CHECK(std::string_view(buf, static_cast<size_t>(n)).find("ee_ecs_metrics_exporter_success{") != std::string_view::npos);
+  struct stat st {};
+  REQUIRE(stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));      // still a FIFO
+  CHECK(sink->remove(identity(), error));
+  CHECK(fs::exists(fifo));          // --delete-on-exit leaves devices alone
+  // A directory in the way is an error, not a rename over it.
+  auto into_dir = make_textfile_sink({"", "", d.path.string()});
+  CHECK_FALSE(into_dir->deliver(set, identity(), error));
+  CHECK(error.find("not a regular file") != std::string::npos);
 }
