@@ -14,8 +14,8 @@
 # Then it inspects the image (size, non-root user, entrypoint, no shell, no
 # package manager), extracts its root file system and runs the image's own
 # binary with the image's own libraries in a chroot: --version, a --once
-# replay of a bundled real capture given by environment variables, and (when
-# python3 is there) one fetch over HTTP from the fake metadata endpoint.
+# replay of a bundled real capture given by environment variables, and one
+# fetch over HTTP from the fake metadata endpoint (tests/fake_metadata.py).
 #
 # Environment: EMP_DEBIAN_MIRROR (default: read from /etc/apt/sources*),
 # EMP_CONTAINER_CACHE, EMP_IMAGE (default localhost/ecs-metrics-pusher:check).
@@ -37,6 +37,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 [ "$(id -u)" = 0 ] || die "run as root (buildah --isolation chroot and the chroot test need it)"
 command -v buildah >/dev/null || die "buildah is not installed (Debian package buildah)"
+command -v python3 >/dev/null || die "python3 is needed to read the image's configuration"
 
 mkdir -p "$CACHE/containers"
 BUILDAH=(buildah --root "$CACHE/containers/root" --runroot "$CACHE/containers/runroot" --storage-driver vfs)
@@ -94,11 +95,38 @@ fi
 t_base=$(now)
 
 # ---------------------------------------------------------------- build
+# The "deps" stage (apt packages, libcurl built from Debian's source) takes
+# minutes and rarely changes: build it first and tag it, so that the layer
+# cache keeps it. Every other layer is pruned after the build: vfs stores
+# each layer as a full copy of its root file system (~1 GB here), so stale
+# layers would fill the disk at every source change.
+DEPS=localhost/ecs-metrics-pusher-deps:cache
+BUD=("${BUILDAH[@]}" bud --isolation chroot --layers --force-rm --pull=never -f "$SRC/container/Dockerfile")
+say "building the deps stage as $DEPS (cached after the first run)"
+"${BUD[@]}" --target deps -t "$DEPS" "$SRC" >"$WORK/build-deps.log" 2>&1 ||
+  { tail -40 "$WORK/build-deps.log" >&2; die "buildah bud --target deps failed"; }
+t_deps=$(now)
+prune() { # removes every untagged layer; repeated, as each pass frees the parents of the last
+  local _
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    [ -n "$("${BUILDAH[@]}" rmi --prune 2>/dev/null)" ] || break
+  done
+}
+# buildah 1.28 reuses a cached `COPY --from=build` layer even when the build
+# stage produced a new binary, so the previous image and its layers go first:
+# everything after the tagged deps stage is built afresh.
+"${BUILDAH[@]}" rmi "$IMAGE" >/dev/null 2>&1 || true
+prune
 say "building $IMAGE from container/Dockerfile (buildah, vfs, chroot isolation, --pull=never)"
-"${BUILDAH[@]}" bud --isolation chroot --layers --pull=never \
-  -f "$SRC/container/Dockerfile" -t "$IMAGE" "$SRC" >"$WORK/build.log" 2>&1 ||
+"${BUD[@]}" -t "$IMAGE" "$SRC" >"$WORK/build.log" 2>&1 ||
   { tail -40 "$WORK/build.log" >&2; die "buildah bud failed"; }
 t_built=$(now)
+grep -q 'COPY --from=build' "$WORK/build.log" || die "unexpected build log"
+if grep -A1 'COPY --from=build' "$WORK/build.log" | grep -q 'Using cache'; then
+  die "the final stage came from the layer cache, not from this build"
+fi
+prune
+say "storage after pruning: $(du -sh "$CACHE/containers" | cut -f1) in $CACHE/containers"
 
 # ---------------------------------------------------------------- inspect
 config=$("${BUILDAH[@]}" inspect --type image "$IMAGE" | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["OCIv1"]["config"]))')
@@ -141,7 +169,7 @@ say "image size: $size bytes uncompressed ($(awk -v b="$size" 'BEGIN { printf "%
 # The image's binary with the image's libraries only: chroot into the
 # extracted root file system as the image's user (no shell needed: chroot
 # execs the entrypoint directly).
-in_image() { chroot --userspec="$user" "$R" /ecs-metrics-pusher "$@"; }
+in_image() { chroot --userspec="$user" "$R" /ecs-metrics-pusher "$@" 2>>"$WORK/run.err"; }
 
 want_version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$SRC/meson.build" | head -1)
 got=$(in_image --version)
@@ -155,7 +183,7 @@ cp "$fx.task.json" "$fx.stats.json" "$R/tmp/fixture/"
 out=$(env ECS_METRICS_PUSHER_ONCE=true ECS_METRICS_PUSHER_TEXTFILE_PATH=- \
   ECS_METRICS_PUSHER_METADATA_TASK_FILE=/tmp/fixture/fargate-awsvpc-cgroupv1.task.json \
   ECS_METRICS_PUSHER_METADATA_STATS_FILE=/tmp/fixture/fargate-awsvpc-cgroupv1.stats.json \
-  chroot --userspec="$user" "$R" /ecs-metrics-pusher) || die "--once replay exited $?"
+  chroot --userspec="$user" "$R" /ecs-metrics-pusher 2>>"$WORK/run.err") || die "--once replay exited $?: $(cat "$WORK/run.err")"
 value() { echo "$out" | awk -v s="$1" 'index($0, s"{") == 1 && index($0, "container_name=\"" "_task_" "\"") { print $NF; exit }'; }
 # By hand from the capture: Limits CPU 0.25 vCPU, Memory 512 MiB; total_usage
 # 932439492 + 322633383 ns; the stopped container's stats are null.
@@ -166,17 +194,15 @@ value() { echo "$out" | awk -v s="$1" 'index($0, s"{") == 1 && index($0, "contai
 say "ok - --once replay of $(basename "$fx") inside the image: $(echo "$out" | grep -vc '^#') samples, hand-checked limits and CPU"
 
 # One real HTTP fetch through the image's libcurl from the fake endpoint.
-if command -v python3 >/dev/null; then
-  python3 "$SRC/tests/fake_metadata.py" --task "$fx.task.json" --stats "$fx.stats.json" --port-file "$WORK/port" >"$WORK/meta.log" 2>&1 &
-  META_PID=$!
-  for _ in $(seq 500); do [ -s "$WORK/port" ] && break; sleep 0.01; done
-  [ -s "$WORK/port" ] || die "fake metadata endpoint did not start"
-  out=$(ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:$(cat "$WORK/port")/v4/x in_image --once --textfile.path=-) ||
-    die "--once over HTTP exited $?"
-  [ "$(value ee_task_cpu_limit)" = 0.25 ] || die "over HTTP: ee_task_cpu_limit = $(value ee_task_cpu_limit)"
-  say "ok - --once over HTTP from \$ECS_CONTAINER_METADATA_URI_V4 inside the image"
-fi
+python3 "$SRC/tests/fake_metadata.py" --task "$fx.task.json" --stats "$fx.stats.json" --port-file "$WORK/port" >"$WORK/meta.log" 2>&1 &
+META_PID=$!
+for _ in $(seq 1000); do [ -s "$WORK/port" ] && break; sleep 0.01; done
+[ -s "$WORK/port" ] || die "fake metadata endpoint did not start"
+out=$(ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:$(cat "$WORK/port")/v4/x in_image --once --textfile.path=-) ||
+  die "--once over HTTP exited $?: $(cat "$WORK/run.err")"
+[ "$(value ee_task_cpu_limit)" = 0.25 ] || die "over HTTP: ee_task_cpu_limit = $(value ee_task_cpu_limit)"
+say "ok - --once over HTTP from \$ECS_CONTAINER_METADATA_URI_V4 inside the image"
 
 t_end=$(now)
-say "times: base $(secs "$t_start" "$t_base") s, build $(secs "$t_base" "$t_built") s, checks $(secs "$t_built" "$t_end") s, total $(secs "$t_start" "$t_end") s"
+say "times: base image $(secs "$t_start" "$t_base") s, deps stage $(secs "$t_base" "$t_deps") s, build $(secs "$t_deps" "$t_built") s, checks $(secs "$t_built" "$t_end") s, total $(secs "$t_start" "$t_end") s"
 echo "IMAGE_SIZE_BYTES=$size IMAGE_GZIP_BYTES=$gz"

@@ -19,6 +19,16 @@ FX=ecs_exporter/fargate-awsvpc-cgroupv1
 FAMILY=prom-ecs-exporter-sandbox-main-fargate
 TASK_ID=bae32def0ab64f06818e8862e58f8d6d
 
+# Provisionable: a fixed uid, no numeric id, every panel on the $datasource
+# variable, unique panel ids, every panel inside the 24-column grid.
+jq -e '(.uid | length > 0) and (has("id") | not)
+  and ([.panels[] | select(.type != "row") | .datasource.uid == "${datasource}" and (.targets | length > 0)] | all)
+  and ([.panels[].id] | length == (unique | length))
+  and ([.panels[].gridPos | .x + .w <= 24] | all)
+  and ([.templating.list[] | select(.name == "datasource") | .query == "prometheus"] | any)' "$DASH" >/dev/null ||
+  fail "ecs-tasks.json is not a provisionable dashboard"
+ok "ecs-tasks.json: uid, no id, \$datasource on every panel, unique ids, grid fits"
+
 start_pushgateway
 PGW=$PEER_PORT
 start_fake_metadata "$FX.task.json" "$FX.stats.json" --advance

@@ -132,6 +132,23 @@ for def in fargate-sidecar ec2-textfile; do
   ok "$def.json: all $(echo "$names" | wc -w) ECS_METRICS_PUSHER_* names appear in --help"
 done
 
+# The checks catch what they are for: a misspelt variable, a sidecar that
+# could stop the task, a secret in plain environment, a Fargate size that
+# does not exist.
+P='.containerDefinitions[1]'
+for bad in "$P.environment += [{\"name\": \"ECS_METRICS_PUSHER_PUSHGATEWAY_ULR\", \"value\": \"x\"}]" \
+           "$P.essential = true" \
+           "$P.environment += [{\"name\": \"ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD\", \"value\": \"x\"}]" \
+           ".memory = \"3072\" | .cpu = \"256\"" \
+           "$P.stopTimeout = 5"; do
+  jq "$bad" "$D/fargate-sidecar.json" >"$T/bad.json"
+  names=$(validate "$T/bad.json" 2>&1) && {
+    unknown=$(for n in $names; do echo "$accepted" | grep -qx "$n" || echo "$n"; done)
+    [ -n "$unknown" ] || fail "the checks accept a broken definition: $bad"
+  }
+done
+ok "a misspelt variable, an essential sidecar, a secret in environment, a Fargate size that does not exist, a short stopTimeout: all rejected"
+
 # The definitions' environment, given to the real binary: it must configure a
 # run that works. Only the destination is redirected (a flag wins over the
 # environment) and the metadata is a bundled Fargate capture.
