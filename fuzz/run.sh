@@ -13,7 +13,7 @@
 # receives one "target OK|FAILED executions" line per target).
 # A crash leaves its input in $FUZZ_BUILD/artifacts/; copy it to
 # fuzz/regressions/<target>/ once fixed, and the unit test
-# fuzz_regressions replays it in every build from then on.
+# fuzz_regressions_test replays it in every build from then on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD

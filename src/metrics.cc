@@ -237,6 +237,14 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
 
   index_stats(stats);
   stats_used_.assign(stats.containers.size(), 0);
+  rows_.assign(1, {"_task_", "_task_"});
+  // False when this row was already written this cycle (see rows_).
+  auto first_row = [&](std::string_view name, std::string_view id) {
+    for (const auto& r : rows_)
+      if (r.first == name && r.second == id) return false;
+    rows_.emplace_back(name, id);
+    return true;
+  };
 
   double memory_sum = 0, memory_without_sum = 0;
   bool any_memory = false;
@@ -278,6 +286,7 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
     if (c.started_at && (!last_started || *c.started_at > *last_started)) last_started = c.started_at;
     const bool running = s && s->present;
     if (!running && c.known_status == "STOPPED") continue;
+    if (!first_row(c.name, short_container_id(c.docker_id))) continue;
     uint32_t labels = container_labels(c.name, short_container_id(c.docker_id));
     if (c.cpu_units) out.add(Metric::ContainerCpuLimit, labels, *c.cpu_units / 1024.0);
     if (c.memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *c.memory_limit_mib * kMiB);
@@ -295,6 +304,7 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
     if (stats_used_[i] || !s.present || find_stats(stats, s.docker_id) != i) continue;
     std::string_view name = s.name.empty() ? std::string_view(s.docker_id) : std::string_view(s.name);
     if (!filter_.accepts(name)) continue;
+    if (!first_row(name, short_container_id(s.docker_id))) continue;
     uint32_t labels = container_labels(name, short_container_id(s.docker_id));
     add_stats_rows(out, labels, s);
     record(s);

@@ -36,14 +36,15 @@ printf 'tls_server_config:\n  cert_file: %s\n  key_file: %s\n' "$TLS/server.crt"
 printf 'basic_auth_users:\n  tester: %s\n' "'$(htpasswd -nbBC 10 tester right-pw-3c1 | cut -d: -f2)'" >"$TLS/auth.yml"
 printf 'wrong-pw-9d2\n' >"$TLS/wrong"
 
-start_pushgateway; PGW_PID=$PEER_PID PGW=$PEER_PORT
+start_pushgateway --web.enable-admin-api; PGW_PID=$PEER_PID PGW=$PEER_PORT
 COMMON=(--metadata.url="$META_URL" --textfile.directory="$D" --interval=500ms --interval.jitter=0s
         --pushgateway.timeout=200ms --pushgateway.connect-timeout=200ms --shutdown-timeout=3s)
 
 restart_pgw() { # [flags...]: a new Pushgateway on the same port
   stop_peer "$PGW_PID"
-  local d; d=$(mktemp -d "$T/pgw.XXXX")
-  prometheus-pushgateway --web.listen-address=127.0.0.1:$PGW --persistence.file= "$@" >"$d/log" 2>&1 &
+  local d; d=$(mktemp -d "$T/pgw.XXXX"); : >"$d/log"
+  prometheus-pushgateway --web.listen-address=127.0.0.1:$PGW --persistence.file= --web.enable-admin-api "$@" \
+    >"$d/log" 2>&1 &
   PGW_PID=$!; _PIDS="$_PIDS $PGW_PID"
   _port_from_log "$d/log" $PGW_PID 10 >/dev/null || { cat "$d/log" >&2; fail "pushgateway did not restart"; }
 }
@@ -60,7 +61,7 @@ ok "first push landed"
 pgw_case() {
   local name=$1 break_cmd=$2 repair_cmd=$3 cause=$4
   local before; before=$(series_value "$F" "$PUSH_ERRORS")
-  local lines0; lines0=$(count_lines "$LOG" "msg=\"delivery failed\" sink=pushgateway")
+  local lines0; lines0=$(count_lines "$LOG" "msg=\"delivery failed\" sink=pushgateway err=\".*($cause)")
   eval "$break_cmd"
   wait_for 15 series_at_least "$F" "$PUSH_ERRORS" $((before + 2)) || { tail -5 "$LOG"; fail "$name: no failures counted"; }
   local lines; lines=$(count_lines "$LOG" "msg=\"delivery failed\" sink=pushgateway err=\".*($cause)")
@@ -82,9 +83,16 @@ pgw_case() {
 pgw_case down 'stop_peer "$PGW_PID"' 'restart_pgw' 'Connection refused|Couldn.t connect|Failed to connect'
 
 # 400: another group holds ee_container_memory_usage_byte as a counter.
+# The Pushgateway refuses the clash while our group holds the name as a gauge,
+# so wipe everything (admin API) and push the clash before our next push.
 clash() {
-  printf '# TYPE ee_container_memory_usage_byte counter\nee_container_memory_usage_byte 1\n' |
-    curl -sf --data-binary @- "http://127.0.0.1:$PGW/metrics/job/clash" || fail "could not push the clash group"
+  local i
+  for i in $(seq 20); do
+    curl -sf -X PUT "http://127.0.0.1:$PGW/api/v1/admin/wipe" || fail "wipe"
+    printf '# TYPE ee_container_memory_usage_byte counter\nee_container_memory_usage_byte 1\n' |
+      curl -sf --data-binary @- "http://127.0.0.1:$PGW/metrics/job/clash" && return 0
+  done
+  fail "could not push the clash group"
 }
 pgw_case http400 'clash' 'curl -sf -X DELETE "http://127.0.0.1:$PGW/metrics/job/clash"' 'HTTP 400'
 
@@ -101,6 +109,7 @@ assert_eq "final textfile counts every failure" "$logged" "$(series_value "$F" "
 # The TLS certificate is not trusted (no --pushgateway.ca-file): refused, the
 # textfile still lands; --once says "some sinks failed" (5).
 restart_pgw --web.config.file="$TLS/tls.yml"
+rm -f "$F"  # a new process: its counters start again at 0
 start_pusher "$T/tls.log" "${COMMON[@]}" --pushgateway.url="https://127.0.0.1:$PGW"
 wait_for 15 series_at_least "$F" "$PUSH_ERRORS" 2 || { cat "$T/tls.log"; fail "untrusted TLS: no failures counted"; }
 [ "$(count_lines "$T/tls.log" 'msg="delivery failed" sink=pushgateway err=".*(SSL certificate|self.signed|certificate)')" -ge 2 ] ||

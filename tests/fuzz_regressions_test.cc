@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "fuzz/targets.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 
@@ -76,4 +77,24 @@ TEST_CASE("every bundled capture pair goes through the whole cycle and the line 
     }
   }
   CHECK(pairs >= 15);
+}
+
+TEST_CASE("a /task body listing one container twice gives one row and counts it once (found by fuzz_pipeline)") {
+  using namespace emp;
+  auto once = test::collect_pair("ecs_exporter/fargate-awsvpc-cgroupv1.task.json",
+                                 "ecs_exporter/fargate-awsvpc-cgroupv1.stats.json");
+  TaskMeta twice = once.task;
+  twice.containers.push_back(twice.containers[1]);  // "prometheus" again
+  MetricSet set;
+  Collector collector;
+  collector.collect(twice, once.stats, set);
+  // value_of fails the test when two series match.
+  CHECK(test::value_of(set, Metric::ContainerMemoryUsage, "container_name=\"prometheus\"") ==
+        test::value_of(once.set, Metric::ContainerMemoryUsage, "container_name=\"prometheus\""));
+  CHECK(test::value_of(set, Metric::ContainerMemoryUsage, "container_name=\"_task_\"") ==
+        test::value_of(once.set, Metric::ContainerMemoryUsage, "container_name=\"_task_\""));
+  std::string text;
+  render_text(set, ExtraLabels{}, text);
+  const auto r = exposition::check(text);
+  CHECK_MESSAGE(r.ok, "line " << r.line << ": " << r.why);
 }
