@@ -237,15 +237,6 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
 
   index_stats(stats);
   stats_used_.assign(stats.containers.size(), 0);
-  rows_.assign(1, {"_task_", "_task_"});
-  // False when this row was already written this cycle (see rows_).
-  auto first_row = [&](std::string_view name, std::string_view id) {
-    for (const auto& r : rows_)
-      if (r.first == name && r.second == id) return false;
-    rows_.emplace_back(name, id);
-    return true;
-  };
-
   double memory_sum = 0, memory_without_sum = 0;
   bool any_memory = false;
   std::optional<double> last_started;
@@ -276,6 +267,9 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
     }
   };
 
+  // 1. Plan the container rows: every /task container that is reported, then
+  // the stats of containers that /task does not list (named from the stats body).
+  rows_.clear();
   for (const ContainerMeta& c : task.containers) {
     const ContainerStats* s = nullptr;
     if (size_t i = find_stats(stats, c.docker_id); i != kNoStats) {
@@ -286,28 +280,47 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
     if (c.started_at && (!last_started || *c.started_at > *last_started)) last_started = c.started_at;
     const bool running = s && s->present;
     if (!running && c.known_status == "STOPPED") continue;
-    if (!first_row(c.name, short_container_id(c.docker_id))) continue;
-    uint32_t labels = container_labels(c.name, short_container_id(c.docker_id));
-    if (c.cpu_units) out.add(Metric::ContainerCpuLimit, labels, *c.cpu_units / 1024.0);
-    if (c.memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *c.memory_limit_mib * kMiB);
-    else if (task.memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *task.memory_limit_mib * kMiB);
-    if (c.restart_count) out.add(Metric::ContainerRestarts, labels, *c.restart_count);
-    if (running) {
-      add_stats_rows(out, labels, *s);
-      record(*s);
-    }
+    rows_.push_back({c.name, short_container_id(c.docker_id), &c, running ? s : nullptr, false});
   }
-  // Stats of containers that /task does not list are still reported, named
-  // from the stats body.
   for (size_t i = 0; i < stats.containers.size(); ++i) {
     const ContainerStats& s = stats.containers[i];
     if (stats_used_[i] || !s.present || find_stats(stats, s.docker_id) != i) continue;
     std::string_view name = s.name.empty() ? std::string_view(s.docker_id) : std::string_view(s.name);
     if (!filter_.accepts(name)) continue;
-    if (!first_row(name, short_container_id(s.docker_id))) continue;
-    uint32_t labels = container_labels(name, short_container_id(s.docker_id));
-    add_stats_rows(out, labels, s);
-    record(s);
+    rows_.push_back({name, short_container_id(s.docker_id), nullptr, &s, false});
+  }
+
+  // 2. One row per (container_name, container_id): a body that lists a
+  // container twice must not give duplicate series (the Pushgateway refuses
+  // the whole push) nor count its memory twice. Found by fuzz_pipeline.
+  // Sorting keeps this O(n log n) for tasks with a thousand containers.
+  row_order_.resize(rows_.size());
+  for (size_t i = 0; i < rows_.size(); ++i) row_order_[i] = i;
+  std::sort(row_order_.begin(), row_order_.end(), [&](size_t a, size_t b) {
+    if (rows_[a].name != rows_[b].name) return rows_[a].name < rows_[b].name;
+    if (rows_[a].id != rows_[b].id) return rows_[a].id < rows_[b].id;
+    return a < b;  // the first listed wins
+  });
+  for (size_t k = 1; k < row_order_.size(); ++k) {
+    const Row& prev = rows_[row_order_[k - 1]];
+    Row& row = rows_[row_order_[k]];
+    if (row.name == prev.name && row.id == prev.id) row.duplicate = true;
+  }
+
+  // 3. Emit them, in the order of the bodies.
+  for (const Row& row : rows_) {
+    if (row.duplicate || (row.name == "_task_" && row.id == "_task_")) continue;
+    uint32_t labels = container_labels(row.name, row.id);
+    if (const ContainerMeta* c = row.meta) {
+      if (c->cpu_units) out.add(Metric::ContainerCpuLimit, labels, *c->cpu_units / 1024.0);
+      if (c->memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *c->memory_limit_mib * kMiB);
+      else if (task.memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *task.memory_limit_mib * kMiB);
+      if (c->restart_count) out.add(Metric::ContainerRestarts, labels, *c->restart_count);
+    }
+    if (row.stats) {
+      add_stats_rows(out, labels, *row.stats);
+      record(*row.stats);
+    }
   }
 
   // The task row.

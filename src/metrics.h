@@ -144,10 +144,17 @@ class Collector {
   size_t find_stats(const TaskStats& stats, std::string_view docker_id) const;
   std::vector<std::pair<std::string_view, size_t>> stats_index_;
   std::vector<uint8_t> stats_used_;
-  // (container_name, container_id) of the rows written this cycle: a /task body
-  // listing one container twice must not give duplicate series (the whole
-  // exposition would be refused) or count its memory twice. Found by fuzz_pipeline.
-  std::vector<std::pair<std::string_view, std::string_view>> rows_;
+  // This cycle's container rows, planned before any is written so that a
+  // container listed twice is written once (see collect()).
+  struct Row {
+    std::string_view name;
+    std::string_view id;
+    const ContainerMeta* meta;    // nullptr for a container only the stats body has
+    const ContainerStats* stats;  // nullptr when it has no running stats
+    bool duplicate;
+  };
+  std::vector<Row> rows_;
+  std::vector<size_t> row_order_;
   std::vector<InterfaceCounters> task_interfaces_;
 };
 
