@@ -236,6 +236,9 @@ int run_loop(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
 
   Scheduler scheduler(s.interval, s.max_jitter, s.seed);
   scheduler.start(waiter.now());
+  constexpr Duration kOverrunLogEvery{60000};
+  SteadyTime last_overrun_log{};
+  uint64_t overruns = 0, skipped_total = 0;
   log::debug("first cycle scheduled", {{"delay", format_duration(scheduler.start_delay())}});
   for (;;) {
     stop = wait_ignoring_hup(waiter, scheduler.next_tick());
@@ -252,9 +255,16 @@ int run_loop(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
 
     const SteadyTime ended = waiter.now();
     if (uint64_t skipped = scheduler.advance(ended); skipped > 0) {
-      log::warn("cycle took longer than the interval; skipped ticks instead of catching up",
-                {{"took", seconds_text(ended - began)}, {"interval", format_duration(s.interval)},
-                 {"skipped", std::to_string(skipped)}});
+      // On a starved host every cycle may overrun: one line a minute, with a count.
+      ++overruns;
+      skipped_total += skipped;
+      if (last_overrun_log == SteadyTime{} || ended - last_overrun_log >= kOverrunLogEvery) {
+        log::warn("cycle took longer than the interval; skipped ticks instead of catching up",
+                  {{"took", seconds_text(ended - began)}, {"interval", format_duration(s.interval)},
+                   {"overruns", std::to_string(overruns)}, {"skipped", std::to_string(skipped_total)}});
+        last_overrun_log = ended;
+        overruns = skipped_total = 0;
+      }
     }
   }
 }
