@@ -59,7 +59,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kMinAttempt{100};
 // The Pushgateway's error texts are one line; anything longer is cut here.
 constexpr size_t kMaxResponseKept = 4096;
-constexpr size_t kMaxResponseShown = 200;
+constexpr size_t kMaxResponseShown = 512;  // enough for "… is not a GAUGE"-style endings
 
 // Series in the body are told apart by these labels; a static grouping label
 // of the same name would overwrite them all with one value and make the push
@@ -406,7 +406,17 @@ class PushgatewaySink final : public Sink {
       else if (status >= 300 && status <= 399) error += " (a redirect; redirects are not followed: check --pushgateway.url)";
       if (!body.empty() && status != 401) {
         error += ": ";
-        error += printable(body, kMaxResponseShown);
+        if (body.size() <= kMaxResponseShown) {
+          error += printable(body, kMaxResponseShown);
+        } else {
+          // The Pushgateway says what is wrong at the start (which push) and
+          // why at the end ("... with a different type"): keep both ends.
+          size_t tail = body.size() - kMaxResponseShown / 2;
+          while (tail < body.size() && (static_cast<unsigned char>(body[tail]) & 0xC0) == 0x80) ++tail;
+          error += printable(body.substr(0, kMaxResponseShown / 2), kMaxResponseShown / 2);
+          error += " … ";
+          error += printable(body.substr(tail), kMaxResponseShown / 2);
+        }
       }
     }
     redact(error);
