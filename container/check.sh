@@ -203,6 +203,19 @@ out=$(ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:$(cat "$WORK/port")/v4/x in
 [ "$(value ee_task_cpu_limit)" = 0.25 ] || die "over HTTP: ee_task_cpu_limit = $(value ee_task_cpu_limit)"
 say "ok - --once over HTTP from \$ECS_CONTAINER_METADATA_URI_V4 inside the image"
 
+# Memory of the shipped binary (static libcurl + OpenSSL) in loop mode: a
+# figure for bench/README.md, measured here because only here does the image
+# run; not asserted (machines are noisy).
+ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:$(cat "$WORK/port")/v4/x \
+  chroot --userspec="$user" "$R" /ecs-metrics-pusher --interval=100ms --interval.jitter=0s \
+  --textfile.path=/tmp/loop.prom 2>>"$WORK/run.err" &
+LOOP_PID=$!
+sleep 5
+rss=$(awk '/^(VmRSS|VmHWM|RssAnon|RssFile):/ { printf "%s %s kB, ", $1, $2 }' "/proc/$LOOP_PID/status" 2>/dev/null)
+kill -TERM "$LOOP_PID" 2>/dev/null; wait "$LOOP_PID" 2>/dev/null || true
+[ -s "$R/tmp/loop.prom" ] || die "loop mode inside the image wrote no textfile: $(tail -3 "$WORK/run.err")"
+say "memory in loop mode inside the image after 5 s at 100 ms: ${rss%, }"
+
 t_end=$(now)
 say "times: base image $(secs "$t_start" "$t_base") s, deps stage $(secs "$t_base" "$t_deps") s, build $(secs "$t_deps" "$t_built") s, checks $(secs "$t_built" "$t_end") s, total $(secs "$t_start" "$t_end") s"
 echo "IMAGE_SIZE_BYTES=$size IMAGE_GZIP_BYTES=$gz"
