@@ -236,15 +236,7 @@ class RenderSink final : public Sink {
   std::string_view name() const override { return "textfile"; }
   bool deliver(const MetricSet& set, const TaskIdentity& identity, std::string&) override {
     // What TextfileSink::deliver adds: the task id on every series.
-    container_extra_ = "task_id=\"";
-    append_escaped_label_value(container_extra_, identity.task_id);
-    container_extra_ += '"';
-    exporter_extra_ = "task_family=\"";
-    append_escaped_label_value(exporter_extra_, identity.task_family);
-    exporter_extra_ += "\",task_revision=\"";
-    append_escaped_label_value(exporter_extra_, identity.task_revision);
-    exporter_extra_ += "\",";
-    exporter_extra_ += container_extra_;
+    identity_labels(identity, container_extra_, exporter_extra_);
     render_text(set, ExtraLabels{container_extra_, exporter_extra_}, *text_);
     benchmark::DoNotOptimize(text_->data());
     return true;

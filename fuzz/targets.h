@@ -122,17 +122,7 @@ class CheckingSink final : public Sink {
   std::string_view name() const override { return "textfile"; }
   bool deliver(const MetricSet& set, const TaskIdentity& id, std::string&) override {
     std::string container, exporter;
-    if (id.known()) {
-      container = "task_id=\"";
-      append_escaped_label_value(container, id.task_id);
-      container += '"';
-      exporter = "task_family=\"";
-      append_escaped_label_value(exporter, id.task_family);
-      exporter += "\",task_revision=\"";
-      append_escaped_label_value(exporter, id.task_revision);
-      exporter += "\",";
-      exporter += container;
-    }
+    identity_labels(id, container, exporter);
     render_text(set, ExtraLabels{container, exporter}, text);
     check_exposition(text);
     ++delivered;

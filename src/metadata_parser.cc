@@ -179,14 +179,20 @@ bool parse_error(simdjson::padded_string_view body, simdjson::error_code code, s
 
 }  // namespace
 
-bool MetadataParser::parse_task(simdjson::padded_string_view body, TaskMeta& out, std::string& error) {
+bool MetadataParser::parse_object(simdjson::padded_string_view body, std::string_view what,
+                                  simdjson::dom::object& out, std::string& error) {
   element root;
-  if (auto code = parser_.parse(body).get(root)) return parse_error(body, code, "task", error);
-  object task;
-  if (root.get_object().get(task)) {
-    error = "task body is not a JSON object";
+  if (auto code = parser_.parse(body).get(root)) return parse_error(body, code, what, error);
+  if (root.get_object().get(out)) {
+    error = fmt::format("{} body is not a JSON object", what);
     return false;
   }
+  return true;
+}
+
+bool MetadataParser::parse_task(simdjson::padded_string_view body, TaskMeta& out, std::string& error) {
+  object task;
+  if (!parse_object(body, "task", task, error)) return false;
   out.cluster.assign(string_at(task, "Cluster"));
   out.task_arn.assign(string_at(task, "TaskARN"));
   assign_string_or_number(task, "Family", out.family);
@@ -227,13 +233,8 @@ bool MetadataParser::parse_task(simdjson::padded_string_view body, TaskMeta& out
 }
 
 bool MetadataParser::parse_stats(simdjson::padded_string_view body, TaskStats& out, std::string& error) {
-  element root;
-  if (auto code = parser_.parse(body).get(root)) return parse_error(body, code, "stats", error);
   object map;
-  if (root.get_object().get(map)) {
-    error = "stats body is not a JSON object";
-    return false;
-  }
+  if (!parse_object(body, "stats", map, error)) return false;
   size_t n = 0;
   for (auto [docker_id, entry] : map) {
     if (n == out.containers.size()) out.containers.emplace_back();

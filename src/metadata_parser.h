@@ -21,6 +21,8 @@ class MetadataParser {
   bool parse_stats(simdjson::padded_string_view body, TaskStats& out, std::string& error);
 
  private:
+  bool parse_object(simdjson::padded_string_view body, std::string_view what, simdjson::dom::object& out,
+                    std::string& error);
   simdjson::dom::parser parser_;
 };
 

@@ -13,6 +13,28 @@
 
 namespace emp {
 
+namespace {
+
+// Writes all of `content` to `fd`; false with errno set (ENOSPC for a write
+// that made no progress).
+bool write_all(int fd, std::string_view content) {
+  const char* p = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = ENOSPC;
+      return false;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
 bool write_file_atomically(const std::string& path, std::string_view content, std::string& error) {
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
@@ -32,18 +54,7 @@ bool write_file_atomically(const std::string& path, std::string_view content, st
     return false;
   };
   if (::fchmod(fd, 0644) != 0) return fail("chmod");
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (n == 0) errno = ENOSPC;
-      return fail("write");
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  if (!write_all(fd, content)) return fail("write");
   if (::fsync(fd) != 0) return fail("fsync");
   if (::close(fd) != 0) {
     error = fmt::format("close {}: {}", tmp, std::strerror(errno));
@@ -72,18 +83,10 @@ bool write_in_place(const std::string& path, std::string_view content, std::stri
     error = fmt::format("open {}: {}", path, std::strerror(errno));
     return false;
   }
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = fmt::format("write {}: {}", path, std::strerror(n == 0 ? EIO : errno));
-      ::close(fd);
-      return false;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
+  if (!write_all(fd, content)) {
+    error = fmt::format("write {}: {}", path, std::strerror(errno));
+    ::close(fd);
+    return false;
   }
   ::close(fd);
   return true;
