@@ -44,4 +44,19 @@ wait_exit() { # PID TIMEOUT_S WHAT
   wait "$1" 2>/dev/null; EXIT_CODE=$?
 }
 
+# SIGTERM to PID; it must exit 0 within the 3 s shutdown timeout (plus slack),
+# leaving FILE whole and no temp file in DIR.
+assert_clean_stop() { # PID FILE DIR WHAT
+  local t0 took
+  t0=$(_now_ms)
+  kill -TERM "$1"
+  wait_exit "$1" 5 "$4"
+  assert_eq "$4: exit code" 0 "$EXIT_CODE"
+  took=$(( $(_now_ms) - t0 ))
+  [ "$took" -le 3500 ] || fail "$4: took $took ms (shutdown timeout 3 s)"
+  ok "$4: stopped in $took ms"
+  assert_whole_file "$2" "$4"
+  assert_no_tmp "$3" "$4"
+}
+
 assert_alive() { _alive "$1" || fail "$2: the process died"; ok "$2: still running"; }
