@@ -32,7 +32,7 @@
 #include "cycle.h"
 #include "metadata_parser.h"
 #include "metadata_source.h"
-#include "metrics.h"
+#include "collector.h"
 #include "text_format.h"
 
 // ---------------------------------------------------------------------------

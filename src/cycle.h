@@ -9,7 +9,7 @@
 
 #include "metadata_parser.h"
 #include "metadata_source.h"
-#include "metrics.h"
+#include "collector.h"
 #include "model.h"
 #include "sink.h"
 

@@ -5,7 +5,7 @@
 
 #include "metadata_parser.h"
 #include "metadata_source.h"
-#include "metrics.h"
+#include "collector.h"
 #include "tests/test_util.h"
 #include "text_format.h"
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "metadata_parser.h"
-#include "metrics.h"
+#include "collector.h"
 #include "model.h"
 
 namespace emp::test {
