@@ -98,25 +98,18 @@ class AllocationCounter {
 
 struct Case {
   std::string name;  // "real/<source>/<capture>" or "synthetic/<n>"
-  std::string task;  // bodies with simdjson's padding in their capacity
-  std::string stats;
+  PaddedBody task;
+  PaddedBody stats;
   size_t containers = 0;
 };
 
-std::string padded_copy(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + simdjson::SIMDJSON_PADDING);
-  out.assign(s);
-  return out;
-}
-
-std::string read_file(const std::filesystem::path& p) {
+PaddedBody read_file(const std::filesystem::path& p) {
   simdjson::padded_string body;
   if (simdjson::padded_string::load(p.string()).get(body)) {
     fmt::print(stderr, "cycle_bench: cannot read {}\n", p.string());
     std::exit(1);
   }
-  return padded_copy(std::string_view(body.data(), body.size()));
+  return PaddedBody(std::string_view(body.data(), body.size()));
 }
 
 std::filesystem::path source_root() {
@@ -205,7 +198,7 @@ Case synthetic_case(const Case& base, std::string_view template_name, size_t n) 
     stats_out += clone(template_stats, i);
   }
   stats_out += '}';
-  return {fmt::format("synthetic/{}", n), padded_copy(out), padded_copy(stats_out)};
+  return {fmt::format("synthetic/{}", n), PaddedBody(out), PaddedBody(stats_out)};
 }
 
 // ---------------------------------------------------------------------------
@@ -217,16 +210,12 @@ class MemorySource final : public MetadataSource {
  public:
   explicit MemorySource(const Case& c) : case_(c) {}
   bool fetch(MetadataBodies& out, std::string&) override {
-    assign_padded(out.task, case_.task);
-    assign_padded(out.stats, case_.stats);
+    out.task.assign(case_.task.view());
+    out.stats.assign(case_.stats.view());
     return true;
   }
 
  private:
-  static void assign_padded(std::string& out, const std::string& body) {
-    if (out.capacity() < body.size() + simdjson::SIMDJSON_PADDING) out.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-    out.assign(body);
-  }
   const Case& case_;
 };
 
@@ -272,7 +261,7 @@ struct Prepared {
   std::string error;
 
   explicit Prepared(const Case& c) {
-    if (!parser.parse_task(padded(c.task), task, error) || !parser.parse_stats(padded(c.stats), stats, error)) {
+    if (!parser.parse_task(c.task, task, error) || !parser.parse_stats(c.stats, stats, error)) {
       fmt::print(stderr, "cycle_bench: {}: {}\n", c.name, error);
       std::exit(1);
     }
@@ -311,7 +300,7 @@ void BM_Parse(benchmark::State& state, const Case* c) {
   Prepared p(*c);
   AllocationCounter allocs;
   for (auto _ : state) {
-    bool ok = p.parser.parse_task(padded(c->task), p.task, p.error) && p.parser.parse_stats(padded(c->stats), p.stats, p.error);
+    bool ok = p.parser.parse_task(c->task, p.task, p.error) && p.parser.parse_stats(c->stats, p.stats, p.error);
     benchmark::DoNotOptimize(ok);
   }
   allocs.report(state);
@@ -363,9 +352,9 @@ void BM_FloorParse(benchmark::State& state, const Case* c) {
   AllocationCounter allocs;
   for (auto _ : state) {
     simdjson::dom::element task, stats;
-    auto e1 = parser.parse(padded(c->task)).get(task);
+    auto e1 = parser.parse(c->task.padded()).get(task);
     benchmark::DoNotOptimize(e1);
-    auto e2 = parser.parse(padded(c->stats)).get(stats);
+    auto e2 = parser.parse(c->stats.padded()).get(stats);
     benchmark::DoNotOptimize(e2);
   }
   allocs.report(state);

@@ -76,13 +76,6 @@ class Bytes {
   size_t left_;
 };
 
-inline std::string padded_body(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + simdjson::SIMDJSON_PADDING);
-  out.assign(s);
-  return out;
-}
-
 // Checks an exposition and that every label value came through escaping intact
 // (valid UTF-8 in, the same bytes out).
 inline void check_exposition(std::string_view text) {
@@ -93,13 +86,13 @@ inline void check_exposition(std::string_view text) {
 // --- metadata_parser: one body, parsed as /task and as /task/stats ---
 inline int metadata_parser(const uint8_t* data, size_t size) {
   static MetadataParser parser;  // kept across inputs, as the process keeps it
-  const std::string body = padded_body(std::string_view(reinterpret_cast<const char*>(data), size));
+  const PaddedBody body(std::string_view(reinterpret_cast<const char*>(data), size));
   std::string error;
   TaskMeta task;
   TaskStats stats;
-  if (!parser.parse_task(padded(body), task, error)) require(!error.empty(), "task parse failed without a cause");
+  if (!parser.parse_task(body, task, error)) require(!error.empty(), "task parse failed without a cause");
   error.clear();
-  if (!parser.parse_stats(padded(body), stats, error)) require(!error.empty(), "stats parse failed without a cause");
+  if (!parser.parse_stats(body, stats, error)) require(!error.empty(), "stats parse failed without a cause");
   return 0;
 }
 
@@ -110,8 +103,6 @@ class MemorySource final : public MetadataSource {
   bool fetch(MetadataBodies& out, std::string&) override {
     out.task.assign(task);
     out.stats.assign(stats);
-    out.task.reserve(out.task.size() + simdjson::SIMDJSON_PADDING);
-    out.stats.reserve(out.stats.size() + simdjson::SIMDJSON_PADDING);
     return true;
   }
 };
@@ -120,15 +111,15 @@ class MemorySource final : public MetadataSource {
 class CheckingSink final : public Sink {
  public:
   std::string_view name() const override { return "textfile"; }
-  bool deliver(const MetricSet& set, const TaskIdentity& id, std::string&) override {
+  bool deliver(const Delivery& d, std::string&) override {
     std::string container, exporter;
-    identity_labels(id, container, exporter);
-    render_text(set, ExtraLabels{container, exporter}, text);
+    identity_labels(d.identity, container, exporter);
+    render_text(d.set, ExtraLabels{container, exporter}, text);
     check_exposition(text);
     ++delivered;
     return true;
   }
-  bool remove(const TaskIdentity&, std::string&) override { return true; }
+  bool remove(const TaskIdentity&, SteadyTime, std::string&) override { return true; }
   std::string text;
   int delivered = 0;
 };
@@ -149,14 +140,15 @@ inline int pipeline(const uint8_t* data, size_t size) {
   std::vector<std::unique_ptr<Sink>> sinks;
   sinks.push_back(std::move(sink));
   Cycle cycle(std::move(source), std::move(sinks), ContainerFilter{});
-  const CycleResult first = cycle.run();
+  const SteadyTime deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const CycleResult first = cycle.run(deadline);
   // The exporter's own success gauge must tell the truth.
   const auto& success = cycle.last_metrics().samples(Metric::ExporterSuccess);
   require(success.size() == 1 && success[0].value == (first.metadata_ok ? 1 : 0), "success gauge lies");
   // A second cycle in which every container has stopped: the task counters are
   // then carried from retained values, a separate code path.
   src->stats = "{}";
-  cycle.run();
+  cycle.run(deadline);
   require(checking->delivered == 2, "a cycle did not deliver");
   return 0;
 }

@@ -14,8 +14,8 @@ bool Cycle::fetch_and_parse(std::string& error) {
   started_ = std::chrono::steady_clock::now();
   fetched_ = false;
   if (!source_->fetch(bodies_, error)) return false;
-  if (!parser_.parse_task(padded(bodies_.task), task_, error)) return false;
-  if (!parser_.parse_stats(padded(bodies_.stats), stats_, error)) return false;
+  if (!parser_.parse_task(bodies_.task, task_, error)) return false;
+  if (!parser_.parse_stats(bodies_.stats, stats_, error)) return false;
   update_identity(task_, identity_);
   fetched_ = true;
   return true;
@@ -38,7 +38,7 @@ void Cycle::add_exporter_metrics(bool success) {
   }
 }
 
-CycleResult Cycle::run(Fetch fetch) {
+CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
   CycleResult result;
   set_.clear();
   // A prefetch is used once; without a good one, fetch now.
@@ -53,7 +53,7 @@ CycleResult Cycle::run(Fetch fetch) {
   add_exporter_metrics(result.metadata_ok);
 
   for (size_t i = 0; i < sinks_.size(); ++i) {
-    if (sinks_[i]->deliver(set_, identity_, error_)) {
+    if (sinks_[i]->deliver({set_, identity_, result.metadata_ok, deadline}, error_)) {
       ++result.sinks_ok;
     } else {
       ++result.sinks_failed;
@@ -65,14 +65,10 @@ CycleResult Cycle::run(Fetch fetch) {
   return result;
 }
 
-void Cycle::set_deadline(std::chrono::steady_clock::time_point deadline) {
-  for (auto& sink : sinks_) sink->set_deadline(deadline);
-}
-
-bool Cycle::remove_published() {
+bool Cycle::remove_published(SteadyTime deadline) {
   bool all_ok = true;
   for (auto& sink : sinks_) {
-    if (!sink->remove(identity_, error_)) {
+    if (!sink->remove(identity_, deadline, error_)) {
       all_ok = false;
       log::error("removing published metrics failed", {{"sink", sink->name()}, {"err", error_}});
     }

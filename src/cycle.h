@@ -10,6 +10,7 @@
 #include "metadata_parser.h"
 #include "metadata_source.h"
 #include "collector.h"
+#include "duration.h"
 #include "model.h"
 #include "sink.h"
 
@@ -33,16 +34,13 @@ class Cycle {
     Now,          // fetch and parse first (the normal cycle)
     AlreadyDone,  // use what the last successful fetch_and_parse() read
   };
-  // One whole cycle. Metadata failures still deliver `success 0` under the
-  // last known identity. Each failure is logged once, with its cause.
-  CycleResult run(Fetch fetch = Fetch::Now);
-  // The next run() or remove_published() must be done by `deadline`: passed
-  // to every sink (the Pushgateway's retries stop there). Without it each
-  // sink uses its own budget.
-  void set_deadline(std::chrono::steady_clock::time_point deadline);
-  // --delete-on-exit: every sink removes what it published. False when one
+  // One whole cycle, delivered by `deadline` (every sink's retries stop
+  // there). Metadata failures still deliver `success 0` under the last known
+  // identity. Each failure is logged once, with its cause.
+  CycleResult run(SteadyTime deadline, Fetch fetch = Fetch::Now);
+  // Every sink removes what it published, by `deadline`. False when one
   // could not (each failure is logged).
-  bool remove_published();
+  bool remove_published(SteadyTime deadline);
 
   const TaskIdentity& identity() const { return identity_; }
   const MetricSet& last_metrics() const { return set_; }

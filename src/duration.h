@@ -9,6 +9,8 @@
 namespace emp {
 
 using Duration = std::chrono::milliseconds;
+// The clock every deadline and wait in the program is measured on.
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 // nullopt for anything else, including negative values and a bare number
 // (except "0", which Prometheus also accepts).

@@ -15,7 +15,6 @@ namespace {
 LogLevel g_level = LogLevel::Info;
 LogFormat g_format = LogFormat::Logfmt;
 
-constexpr std::string_view kLevelNames[] = {"debug", "info", "warn", "error"};
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
@@ -54,9 +53,9 @@ std::string now_rfc3339() {
 
 }  // namespace
 
-void configure(LogLevel level, LogFormat format) {
-  g_level = level;
-  g_format = format;
+void configure(const LogSettings& settings) {
+  g_level = settings.level;
+  g_format = settings.format;
 }
 
 bool enabled(LogLevel level) { return level >= g_level; }
@@ -64,7 +63,7 @@ bool enabled(LogLevel level) { return level >= g_level; }
 std::string format_line(LogLevel level, LogFormat format, std::string_view ts, std::string_view msg,
                         std::span<const Field> fields) {
   std::string out;
-  const std::string_view lvl = kLevelNames[static_cast<int>(level)];
+  const std::string_view lvl = kLogLevelNames[static_cast<int>(level)];
   if (format == LogFormat::Json) {
     out += "{\"ts\":";
     append_quoted(out, ts, true);
@@ -173,7 +172,7 @@ void put_timestamp(FixedBuffer& b) {
 void write_from_signal_handler(LogLevel level, const char* msg) noexcept {
   if (!enabled(level)) return;
   FixedBuffer b;
-  const char* lvl = kLevelNames[static_cast<int>(level)].data();
+  const char* lvl = kLogLevelNames[static_cast<int>(level)].data();
   if (g_format == LogFormat::Json) {
     b.put("{\"ts\":\"");
     put_timestamp(b);

@@ -6,7 +6,22 @@
 #include <string>
 #include <string_view>
 
-#include "options.h"
+
+namespace emp {
+
+enum class LogFormat { Logfmt, Json };
+enum class LogLevel { Debug = 0, Info = 1, Warn = 2, Error = 3 };
+
+// The names of the levels, in the order of LogLevel: the flag's values and
+// what each line says.
+inline constexpr std::string_view kLogLevelNames[] = {"debug", "info", "warn", "error"};
+
+struct LogSettings {
+  LogLevel level = LogLevel::Info;
+  LogFormat format = LogFormat::Logfmt;
+};
+
+}  // namespace emp
 
 namespace emp::log {
 
@@ -15,7 +30,7 @@ struct Field {
   std::string_view value;
 };
 
-void configure(LogLevel level, LogFormat format);
+void configure(const LogSettings& settings);
 bool enabled(LogLevel level);
 void write(LogLevel level, std::string_view msg, std::span<const Field> fields);
 inline void write(LogLevel level, std::string_view msg, std::initializer_list<Field> fields = {}) {

@@ -1,4 +1,5 @@
 #include "log.h"
+#include "options.h"
 
 #include <doctest/doctest.h>
 
@@ -25,22 +26,22 @@ TEST_CASE("log: JSON lines are one object with every field a string") {
 }
 
 TEST_CASE("log: levels filter") {
-  log::configure(LogLevel::Warn, LogFormat::Logfmt);
+  log::configure({LogLevel::Warn, LogFormat::Logfmt});
   CHECK_FALSE(log::enabled(LogLevel::Debug));
   CHECK_FALSE(log::enabled(LogLevel::Info));
   CHECK(log::enabled(LogLevel::Warn));
   CHECK(log::enabled(LogLevel::Error));
-  log::configure(LogLevel::Debug, LogFormat::Logfmt);
+  log::configure({LogLevel::Debug, LogFormat::Logfmt});
   CHECK(log::enabled(LogLevel::Debug));
-  log::configure(LogLevel::Info, LogFormat::Logfmt);
+  log::configure({LogLevel::Info, LogFormat::Logfmt});
 }
 
 TEST_CASE("log: the start-up line carries the configuration, secrets redacted") {
   Options o;
-  o.pushgateway_url = "https://pgw.example:9091/prefix";
-  o.pushgateway_username = "alice";
-  o.pushgateway_password = "hunter2-secret";
-  o.pushgateway_headers = {"Authorization: Bearer abc.def.ghi"};
+  o.pushgateway.url = "https://pgw.example:9091/prefix";
+  o.pushgateway.http.username = "alice";
+  o.pushgateway.http.password = "hunter2-secret";
+  o.pushgateway.http.headers = {"Authorization: Bearer abc.def.ghi"};
   std::vector<Field> fields;
   const auto config = describe(o);
   for (const auto& [k, v] : config) fields.push_back({k, v});

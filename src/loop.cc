@@ -1,16 +1,8 @@
 #include "loop.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <ctime>
-#include <time.h>
 
 #include <fmt/format.h>
 
@@ -18,87 +10,11 @@
 
 namespace emp {
 
-const char* signal_name(int signal) {
-  switch (signal) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGHUP: return "SIGHUP";
-    default: return "signal";
-  }
-}
-
 namespace {
-
-bool is_stop(int signal) { return signal == SIGTERM || signal == SIGINT; }
 
 std::string seconds_text(std::chrono::nanoseconds d) {
   return fmt::format("{:.3f}s", std::chrono::duration<double>(d).count());
 }
-
-// ---- The process's signals: a self-pipe, so that a wait wakes at once. ----
-
-int g_signal_pipe[2] = {-1, -1};
-timer_t g_shutdown_timer{};  // CLOCK_MONOTONIC; fires SIGALRM when the shutdown budget is spent
-int64_t g_shutdown_timeout_ns = 0;
-std::atomic<int> g_stop_signals{0};
-std::atomic<int64_t> g_first_stop_ns{0};  // CLOCK_MONOTONIC, the clock of steady_clock on Linux
-static_assert(std::atomic<int>::is_always_lock_free && std::atomic<int64_t>::is_always_lock_free,
-              "the signal handler needs lock-free atomics");
-
-timespec to_timespec(int64_t ns) { return {static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)}; }
-
-void on_signal(int signal) {
-  const int saved_errno = errno;
-  if (is_stop(signal)) {
-    if (g_stop_signals.fetch_add(1) >= 1) {
-      // The user (or ECS) insists: no final cycle, no clean-up.
-      log::write_from_signal_handler(LogLevel::Warn, "second stop signal: exiting at once");
-      _exit(128 + signal);
-    }
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    const int64_t now_ns = static_cast<int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
-    g_first_stop_ns.store(now_ns);
-    // The budget starts now, whatever the main thread is blocked in (a cycle
-    // in flight counts against it). timer_settime is async-signal-safe.
-    itimerspec when{};
-    when.it_value = to_timespec(now_ns + g_shutdown_timeout_ns);
-    timer_settime(g_shutdown_timer, TIMER_ABSTIME, &when, nullptr);
-  }
-  const unsigned char byte = static_cast<unsigned char>(signal);
-  ssize_t ignored = ::write(g_signal_pipe[1], &byte, 1);  // full pipe: a wake-up is pending anyway
-  (void)ignored;
-  errno = saved_errno;
-}
-
-void on_shutdown_timeout(int) {
-  log::write_from_signal_handler(LogLevel::Error, "shutdown timeout reached before the final cycle finished: exiting now");
-  _exit(kExitShutdownTimeout);
-}
-
-class SignalWaiter final : public Waiter {
- public:
-  SteadyTime now() override { return std::chrono::steady_clock::now(); }
-
-  Wake wait_until(SteadyTime deadline) override {
-    for (;;) {
-      unsigned char byte = 0;
-      if (::read(g_signal_pipe[0], &byte, 1) == 1) {
-        Wake wake{byte, now()};
-        if (is_stop(byte)) wake.received = SteadyTime(std::chrono::nanoseconds(g_first_stop_ns.load()));
-        return wake;
-      }
-      const auto left = deadline - now();
-      if (left <= std::chrono::nanoseconds(0)) return {};
-      timespec timeout = to_timespec(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
-      pollfd fd{g_signal_pipe[0], POLLIN, 0};
-      ::ppoll(&fd, 1, &timeout, nullptr);  // EINTR or readable: look at the pipe again
-    }
-  }
-
-  // Already armed by the stop signal's handler, from the moment it arrived.
-  void arm_shutdown_deadline(SteadyTime) override {}
-};
 
 // ---- The driver ----
 
@@ -111,7 +27,7 @@ Wake wait_ignoring_hup(Waiter& waiter, SteadyTime deadline) {
       log::info("SIGHUP ignored: nothing to reload (configuration comes from flags and environment)");
       continue;
     }
-    if (wake.signal == 0 || is_stop(wake.signal)) return wake;
+    if (wake.signal == 0 || is_stop_signal(wake.signal)) return wake;
   }
 }
 
@@ -154,72 +70,22 @@ Duration shutdown_margin(Duration timeout) { return std::min(Duration(250), time
 int shut_down(Cycle& cycle, const LoopSettings& s, Waiter& waiter, const Wake& stop) {
   const SteadyTime deadline = stop.received + s.shutdown_timeout;
   waiter.arm_shutdown_deadline(deadline);
-  cycle.set_deadline(deadline - shutdown_margin(s.shutdown_timeout));
+  const SteadyTime sinks_deadline = deadline - shutdown_margin(s.shutdown_timeout);
   log::info("stopping", {{"signal", signal_name(stop.signal)}, {"timeout", format_duration(s.shutdown_timeout)},
                          {"delete_on_exit", s.delete_on_exit ? "true" : "false"}});
   if (s.delete_on_exit) {
     // A final push would be deleted a moment later, before anyone could
     // scrape it: spend the budget on the deletion alone.
-    cycle.remove_published();
+    cycle.remove_published(sinks_deadline);
   } else {
     // The last values land; each failure was logged by the cycle.
-    cycle.run();
+    cycle.run(sinks_deadline);
   }
   log::info("stopped", {{"took", seconds_text(waiter.now() - stop.received)}});
   return kExitOk;
 }
 
 }  // namespace
-
-std::unique_ptr<Waiter> install_signal_waiter(Duration shutdown_timeout, std::string& error) {
-  if (g_signal_pipe[0] >= 0) {
-    error = "signal handling is already installed";
-    return nullptr;
-  }
-  if (::pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-    error = fmt::format("signal pipe: {}", std::strerror(errno));
-    return nullptr;
-  }
-  g_shutdown_timeout_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(shutdown_timeout).count();
-  sigevent event{};
-  event.sigev_notify = SIGEV_SIGNAL;
-  event.sigev_signo = SIGALRM;
-  if (timer_create(CLOCK_MONOTONIC, &event, &g_shutdown_timer) != 0) {
-    error = fmt::format("timer_create: {}", std::strerror(errno));
-    return nullptr;
-  }
-  struct sigaction sa {};
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;  // libcurl and file writes carry on; the loop looks at the pipe
-  sa.sa_handler = on_shutdown_timeout;
-  if (sigaction(SIGALRM, &sa, nullptr) != 0) {
-    error = fmt::format("sigaction SIGALRM: {}", std::strerror(errno));
-    return nullptr;
-  }
-  sa.sa_handler = on_signal;
-  for (int signal : {SIGTERM, SIGINT, SIGHUP}) {
-    if (sigaction(signal, &sa, nullptr) != 0) {
-      error = fmt::format("sigaction {}: {}", signal_name(signal), std::strerror(errno));
-      return nullptr;
-    }
-  }
-  ::signal(SIGPIPE, SIG_IGN);
-  // A file size limit (RLIMIT_FSIZE) must fail the write with EFBIG, which the
-  // textfile sink reports, rather than kill the process (tests/fault_textfile.sh).
-  ::signal(SIGXFSZ, SIG_IGN);
-  return std::make_unique<SignalWaiter>();
-}
-
-LoopSettings loop_settings(const Options& o, uint64_t seed) {
-  LoopSettings s;
-  s.interval = o.interval;
-  s.max_jitter = o.effective_jitter();
-  s.shutdown_timeout = o.shutdown_timeout;
-  s.startup_retry = o.startup_retry;
-  s.delete_on_exit = o.delete_on_exit;
-  s.seed = seed;
-  return s;
-}
 
 int exit_code_of(const CycleResult& r) {
   if (!r.metadata_ok) return kExitMetadata;
@@ -234,7 +100,7 @@ int run_loop(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
   if (stop.signal != 0) return shut_down(cycle, s, waiter, stop);
   const SteadyTime fetched_at = waiter.now();
 
-  Scheduler scheduler(s.interval, s.max_jitter, s.seed);
+  Scheduler scheduler(s.interval, s.max_jitter(), s.seed);
   scheduler.start(waiter.now());
   constexpr Duration kOverrunLogEvery{60000};
   SteadyTime last_overrun_log{};
@@ -249,8 +115,7 @@ int run_loop(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
     const bool reuse = fetched && waiter.now() - fetched_at <= kReuseProbeFor;
     const SteadyTime began = waiter.now();
     // Pushes (retries included) end before the next cycle is due: no pile-up.
-    cycle.set_deadline(scheduler.next_tick() + s.interval);
-    cycle.run(reuse ? Cycle::Fetch::AlreadyDone : Cycle::Fetch::Now);
+    cycle.run(scheduler.next_tick() + s.interval, reuse ? Cycle::Fetch::AlreadyDone : Cycle::Fetch::Now);
     fetched = false;
 
     const SteadyTime ended = waiter.now();
@@ -274,11 +139,12 @@ int run_once(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
   // A stop signal during the wait for the metadata: go straight to the one
   // cycle (it is the final one), bounded by the shutdown timeout.
   Wake stop = await_metadata(cycle, s, waiter, fetched);
-  if (stop.signal != 0) {
-    waiter.arm_shutdown_deadline(stop.received + s.shutdown_timeout);
-    cycle.set_deadline(stop.received + s.shutdown_timeout - shutdown_margin(s.shutdown_timeout));
-  }
-  CycleResult result = cycle.run(fetched ? Cycle::Fetch::AlreadyDone : Cycle::Fetch::Now);
+  // The one cycle is a final cycle: it has the shutdown budget, counted from
+  // a stop signal if one came, else from now.
+  const SteadyTime from = stop.signal != 0 ? stop.received : waiter.now();
+  if (stop.signal != 0) waiter.arm_shutdown_deadline(from + s.shutdown_timeout);
+  const SteadyTime deadline = from + s.shutdown_timeout - shutdown_margin(s.shutdown_timeout);
+  CycleResult result = cycle.run(deadline, fetched ? Cycle::Fetch::AlreadyDone : Cycle::Fetch::Now);
   return exit_code_of(result);
 }
 

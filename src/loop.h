@@ -11,52 +11,33 @@
 
 #include "cycle.h"
 #include "duration.h"
-#include "options.h"
 #include "scheduler.h"
+#include "signals.h"
 
 namespace emp {
 
-// Why a wait ended: the deadline (signal 0) or a signal, with the time it
-// arrived (a stop signal's shutdown budget counts from then, not from when
-// the loop got round to it).
-struct Wake {
-  int signal = 0;
-  SteadyTime received{};
+// Exit codes of the process (docs/configuration.md).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitConfig = 2,          // bad configuration, found before any I/O
+  kExitMetadata = 3,        // --once: the metadata could not be fetched or parsed
+  kExitAllSinksFailed = 4,  // --once: no sink delivered
+  kExitSomeSinksFailed = 5, // --once: at least one sink delivered, another failed
+  kExitShutdownTimeout = 6, // the final cycle/clean-up did not finish within --shutdown-timeout
+  // A second SIGTERM/SIGINT during shutdown exits at once with 128 + signal (143, 130).
 };
-
-// Time and signals as the loop sees them. The process uses the one from
-// install_signal_waiter(); tests use a fake that moves time without sleeping.
-class Waiter {
- public:
-  virtual ~Waiter() = default;
-  virtual SteadyTime now() = 0;
-  // Returns at `deadline`, or earlier when a signal arrives. A signal that
-  // arrived while no one waited (e.g. during a cycle) is returned at once.
-  virtual Wake wait_until(SteadyTime deadline) = 0;
-  // Shutdown has begun: if the process is still running at `deadline`, it
-  // must end anyway (exit code kExitShutdownTimeout), whatever it is blocked in.
-  virtual void arm_shutdown_deadline(SteadyTime deadline) = 0;
-};
-
-// SIGTERM and SIGINT stop the process (a second one exits at once, with
-// 128 + the signal's number); SIGHUP is logged and ignored (there is nothing
-// to reload: the configuration is flags and environment); SIGPIPE is ignored
-// so a closed stdout (--textfile.path=-) is an error, not death.
-// The first stop signal starts the shutdown budget at once (a timer armed in
-// the handler), so a cycle in flight counts against it; when it runs out the
-// process exits with kExitShutdownTimeout, whatever it is blocked in.
-// Call once, before any thread exists. nullptr with `error` when it failed.
-std::unique_ptr<Waiter> install_signal_waiter(Duration shutdown_timeout, std::string& error);
 
 struct LoopSettings {
+  bool once = false;
   Duration interval{15000};
-  Duration max_jitter{0};
+  Duration jitter{-1};  // largest start delay; -1: a quarter of the interval
   Duration shutdown_timeout{10000};
-  Duration startup_retry{30000};
+  Duration startup_retry{30000};  // how long to retry the metadata before the identity is known
   bool delete_on_exit = false;
   uint64_t seed = 0;  // for the start delay
+
+  Duration max_jitter() const { return jitter.count() < 0 ? interval / 4 : jitter; }
 };
-LoopSettings loop_settings(const Options& options, uint64_t seed);
 
 // Start-up backoff while the identity was never learned: 100ms, 200ms, …, capped.
 inline constexpr Duration kStartupBackoffFirst{100};
@@ -71,12 +52,11 @@ int run_loop(Cycle& cycle, const LoopSettings& settings, Waiter& waiter);
 
 // Once mode: waits for the metadata like the loop's start-up, runs one cycle
 // and returns its exit code (kExitOk, kExitMetadata, kExitAllSinksFailed,
-// kExitSomeSinksFailed).
+// kExitSomeSinksFailed). The delivery has --shutdown-timeout, retries
+// included: a one-shot run is a final cycle.
 int run_once(Cycle& cycle, const LoopSettings& settings, Waiter& waiter);
 
 // The exit code of a --once cycle.
 int exit_code_of(const CycleResult& result);
-
-const char* signal_name(int signal);
 
 }  // namespace emp

@@ -62,10 +62,8 @@ class ReplaySource final : public MetadataSource {
       error = "GET http://169.254.170.2/v4/x/task: connection refused";
       return false;
     }
-    out.task = task_;
-    out.stats = stats_;
-    out.task.reserve(out.task.size() + simdjson::SIMDJSON_PADDING);
-    out.stats.reserve(out.stats.size() + simdjson::SIMDJSON_PADDING);
+    out.task.assign(task_);
+    out.stats.assign(stats_);
     return true;
   }
 
@@ -77,7 +75,7 @@ class ReplaySource final : public MetadataSource {
   std::string task_, stats_;
 };
 
-struct Delivery {
+struct Delivered {
   Duration at;
   double success;
   std::string task_id;
@@ -88,34 +86,35 @@ struct Delivery {
 // Records what each cycle delivered, and when.
 class RecordingSink final : public Sink {
  public:
-  RecordingSink(FakeWaiter& w, std::vector<Delivery>& log, std::vector<Duration>& removals, bool fail)
+  RecordingSink(FakeWaiter& w, std::vector<Delivered>& log, std::vector<Duration>& removals, bool fail)
       : waiter_(w), log_(log), removals_(removals), fail_(fail) {}
   std::string_view name() const override { return fail_ ? "broken" : "recording"; }
-  bool deliver(const MetricSet& set, const TaskIdentity& id, std::string& error) override {
+  bool deliver(const Delivery& d, std::string& error) override {
+    const MetricSet& set = d.set;
+    const TaskIdentity& id = d.identity;
+    deadlines.push_back(std::chrono::duration_cast<Duration>(d.deadline - kT0));
     log_.push_back({waiter_.elapsed(), set.samples(Metric::ExporterSuccess).at(0).value, id.task_id,
                     set.samples(Metric::ExporterMetadataErrors).at(0).value, set.size()});
     if (fail_) error = "no space left on device";
     return !fail_;
   }
-  bool remove(const TaskIdentity&, std::string&) override {
+  bool remove(const TaskIdentity&, SteadyTime deadline, std::string&) override {
+    deadlines.push_back(std::chrono::duration_cast<Duration>(deadline - kT0));
     removals_.push_back(waiter_.elapsed());
     return true;
-  }
-  void set_deadline(SteadyTime deadline) override {
-    deadlines.push_back(std::chrono::duration_cast<Duration>(deadline - kT0));
   }
   std::vector<Duration> deadlines;
 
  private:
   FakeWaiter& waiter_;
-  std::vector<Delivery>& log_;
+  std::vector<Delivered>& log_;
   std::vector<Duration>& removals_;
   bool fail_;
 };
 
 struct Rig {
   FakeWaiter waiter;
-  std::vector<Delivery> deliveries;
+  std::vector<Delivered> deliveries;
   std::vector<Duration> removals;
   std::vector<Duration> fetches;
   std::unique_ptr<Cycle> cycle;
@@ -131,7 +130,7 @@ struct Rig {
     sink = sinks.front().get();
     cycle = std::make_unique<Cycle>(std::move(source), std::move(sinks), ContainerFilter{});
     settings.interval = Duration(1000);
-    settings.max_jitter = Duration(0);
+    settings.jitter = Duration(0);
     settings.shutdown_timeout = Duration(5000);
     settings.startup_retry = Duration(3000);
   }
@@ -322,10 +321,10 @@ TEST_CASE("once: one fetch, one delivery, exit codes by outcome") {
 
 TEST_CASE("cycle: cycle_duration_seconds is never 0, even in the first (or only) cycle") {
   Rig rig;
-  rig.cycle->run();
+  rig.cycle->run(rig.waiter.now() + Duration(1000));
   const double first = rig.cycle->last_metrics().samples(Metric::ExporterCycleDuration).at(0).value;
   CHECK(first > 0);
   CHECK(first < 5);
-  rig.cycle->run();
+  rig.cycle->run(rig.waiter.now() + Duration(1000));
   CHECK(rig.cycle->last_metrics().samples(Metric::ExporterCycleDuration).at(0).value > 0);
 }

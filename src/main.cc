@@ -1,4 +1,6 @@
 // ecs-metrics-pusher: ECS task metadata → ee_* metrics → Pushgateway / textfile.
+// The only place, with options.cc, that knows every stage: it builds each
+// from its own settings and hands them to the loop.
 #include <curl/curl.h>
 
 #include <random>
@@ -10,6 +12,7 @@
 #include "loop.h"
 #include "options.h"
 #include "pushgateway_sink.h"
+#include "signals.h"
 #include "textfile_sink.h"
 #include "version.h"
 
@@ -24,7 +27,7 @@ void log_start(const emp::Options& options) {
   std::vector<Field> fields;
   fields.reserve(config.size() + 2);
   fields.push_back({"version", EMP_VERSION});
-  fields.push_back({"mode", options.once ? "once" : "loop"});
+  fields.push_back({"mode", options.loop.once ? "once" : "loop"});
   for (const auto& [key, value] : config)
     if (!value.empty()) fields.push_back({key, value});
   emp::log::write(emp::LogLevel::Info, "starting", fields);
@@ -32,10 +35,10 @@ void log_start(const emp::Options& options) {
   // Cycles never overlap, so a metadata timeout past the interval means a
   // slow endpoint makes cycles skip ticks. (Pushes need no such warning: their
   // retries always end when the next cycle is due.)
-  if (!options.once && options.metadata_timeout >= options.interval)
+  if (!options.loop.once && options.metadata.timeout >= options.loop.interval)
     emp::log::warn("--metadata.timeout is not shorter than --interval; a slow endpoint will make cycles skip ticks",
-                   {{"timeout", emp::format_duration(options.metadata_timeout)},
-                    {"interval", emp::format_duration(options.interval)}});
+                   {{"timeout", emp::format_duration(options.metadata.timeout)},
+                    {"interval", emp::format_duration(options.loop.interval)}});
 }
 
 }  // namespace
@@ -53,35 +56,32 @@ int main(int argc, char** argv) {
       return kExitConfig;
     case ParseOutcome::Run: break;
   }
-  log::configure(options.log_level, options.log_format);
+  log::configure(options.log);
 
-  std::unique_ptr<Waiter> waiter = install_signal_waiter(options.shutdown_timeout, error);
+  std::unique_ptr<Waiter> waiter = install_signal_waiter(options.loop.shutdown_timeout, kExitShutdownTimeout, error);
   if (!waiter) {
     log::error("cannot set up signal handling", {{"err", error}});
     return kExitConfig;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
-  std::unique_ptr<MetadataSource> source =
-      options.metadata_task_file.empty()
-          ? make_http_source({options.metadata_url, options.metadata_connect_timeout, options.metadata_timeout,
-                              options.metadata_max_body})
-          : make_file_source(options.metadata_task_file, options.metadata_stats_file, options.metadata_max_body);
+  auto fail_config = [&](const std::string& why) {
+    fmt::print(stderr, "ecs-metrics-pusher: {}\n", why);
+    return kExitConfig;
+  };
+  std::unique_ptr<MetadataSource> source = make_metadata_source(options.metadata, error);
+  if (!source) return fail_config(error);
   std::vector<std::unique_ptr<Sink>> sinks;
-  if (options.has_textfile())
-    sinks.push_back(make_textfile_sink({options.textfile_directory, options.textfile_name, options.textfile_path}));
-  if (options.has_pushgateway()) {
-    auto pushgateway = make_pushgateway_sink(options, error);
-    if (!pushgateway) {
-      fmt::print(stderr, "ecs-metrics-pusher: {}\n", error);
-      return kExitConfig;
-    }
+  if (options.textfile.enabled()) sinks.push_back(make_textfile_sink(options.textfile));
+  if (options.pushgateway.enabled()) {
+    auto pushgateway = make_pushgateway_sink(options.pushgateway, error);
+    if (!pushgateway) return fail_config(error);
     sinks.push_back(std::move(pushgateway));
   }
   log_start(options);
 
-  ContainerFilter filter{options.container_include, options.container_exclude};
-  Cycle cycle(std::move(source), std::move(sinks), std::move(filter));
-  const LoopSettings settings = loop_settings(options, std::random_device{}());
-  return options.once ? run_once(cycle, settings, *waiter) : run_loop(cycle, settings, *waiter);
+  Cycle cycle(std::move(source), std::move(sinks), options.containers);
+  LoopSettings settings = options.loop;
+  settings.seed = std::random_device{}();
+  return settings.once ? run_once(cycle, settings, *waiter) : run_loop(cycle, settings, *waiter);
 }

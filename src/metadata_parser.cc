@@ -166,7 +166,7 @@ void parse_stats_entry(const object& s, ContainerStats& out) {
   }
 }
 
-bool parse_error(simdjson::padded_string_view body, simdjson::error_code code, std::string_view what,
+bool parse_error(std::string_view body, simdjson::error_code code, std::string_view what,
                  std::string& error) {
   size_t at = locate_json_error(body);
   if (at == std::string_view::npos)
@@ -179,10 +179,10 @@ bool parse_error(simdjson::padded_string_view body, simdjson::error_code code, s
 
 }  // namespace
 
-bool MetadataParser::parse_object(simdjson::padded_string_view body, std::string_view what,
-                                  simdjson::dom::object& out, std::string& error) {
+bool MetadataParser::parse_object(const PaddedBody& body, std::string_view what, simdjson::dom::object& out,
+                                  std::string& error) {
   element root;
-  if (auto code = parser_.parse(body).get(root)) return parse_error(body, code, what, error);
+  if (auto code = parser_.parse(body.padded()).get(root)) return parse_error(body.view(), code, what, error);
   if (root.get_object().get(out)) {
     error = fmt::format("{} body is not a JSON object", what);
     return false;
@@ -190,7 +190,7 @@ bool MetadataParser::parse_object(simdjson::padded_string_view body, std::string
   return true;
 }
 
-bool MetadataParser::parse_task(simdjson::padded_string_view body, TaskMeta& out, std::string& error) {
+bool MetadataParser::parse_task(const PaddedBody& body, TaskMeta& out, std::string& error) {
   object task;
   if (!parse_object(body, "task", task, error)) return false;
   out.cluster.assign(string_at(task, "Cluster"));
@@ -232,7 +232,7 @@ bool MetadataParser::parse_task(simdjson::padded_string_view body, TaskMeta& out
   return true;
 }
 
-bool MetadataParser::parse_stats(simdjson::padded_string_view body, TaskStats& out, std::string& error) {
+bool MetadataParser::parse_stats(const PaddedBody& body, TaskStats& out, std::string& error) {
   object map;
   if (!parse_object(body, "stats", map, error)) return false;
   size_t n = 0;
@@ -257,118 +257,6 @@ bool MetadataParser::parse_stats(simdjson::padded_string_view body, TaskStats& o
   }
   out.containers.resize(n);
   return true;
-}
-
-// simdjson's DOM parser reports what went wrong but not where, so this small
-// scanner walks the rejected text once more to find the offset for the message.
-size_t locate_json_error(std::string_view t) {
-  size_t i = 0;
-  const size_t n = t.size();
-  std::string stack;  // open containers: '{' or '['
-  auto ws = [&] {
-    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
-  };
-  auto string_ = [&]() -> bool {  // at '"'
-    ++i;
-    while (i < n) {
-      unsigned char c = static_cast<unsigned char>(t[i]);
-      if (c == '"') { ++i; return true; }
-      if (c < 0x20) return false;
-      if (c == '\\') {
-        if (++i >= n) return false;
-        char e = t[i];
-        if (e == 'u') {
-          for (int k = 0; k < 4; ++k) {
-            if (++i >= n || !isxdigit(static_cast<unsigned char>(t[i]))) return false;
-          }
-        } else if (!(e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't')) {
-          return false;
-        }
-      }
-      ++i;
-    }
-    return false;
-  };
-  auto scalar = [&]() -> bool {
-    if (i >= n) return false;
-    char c = t[i];
-    if (c == '"') return string_();
-    for (std::string_view lit : {"true", "false", "null"}) {
-      if (t.substr(i, lit.size()) == lit) { i += lit.size(); return true; }
-    }
-    size_t start = i;
-    if (c == '-') ++i;
-    if (i < n && t[i] == '0') ++i;
-    else if (i < n && t[i] >= '1' && t[i] <= '9') while (i < n && isdigit(static_cast<unsigned char>(t[i]))) ++i;
-    else { i = start; return false; }
-    if (i < n && t[i] == '.') {
-      ++i;
-      if (i >= n || !isdigit(static_cast<unsigned char>(t[i]))) return false;
-      while (i < n && isdigit(static_cast<unsigned char>(t[i]))) ++i;
-    }
-    if (i < n && (t[i] == 'e' || t[i] == 'E')) {
-      ++i;
-      if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
-      if (i >= n || !isdigit(static_cast<unsigned char>(t[i]))) return false;
-      while (i < n && isdigit(static_cast<unsigned char>(t[i]))) ++i;
-    }
-    return true;
-  };
-
-  ws();
-  for (;;) {
-    // expecting a value
-    ws();
-    if (i >= n) return n;
-    if (t[i] == '{' || t[i] == '[') {
-      stack.push_back(t[i]);
-      ++i;
-      ws();
-      if (i < n && ((stack.back() == '{' && t[i] == '}') || (stack.back() == '[' && t[i] == ']'))) {
-        ++i;
-        stack.pop_back();
-      } else if (stack.back() == '{') {
-        if (i >= n) return n;
-        if (t[i] != '"' || !string_()) return i < n ? i : n;
-        ws();
-        if (i >= n) return n;
-        if (t[i] != ':') return i;
-        ++i;
-        continue;
-      } else {
-        continue;
-      }
-    } else if (!scalar()) {
-      return i < n ? i : n;
-    }
-    // after a value: close containers or expect a separator
-    for (;;) {
-      ws();
-      if (stack.empty()) {
-        if (i == n) return std::string_view::npos;
-        return i;
-      }
-      if (i >= n) return n;
-      char close = stack.back() == '{' ? '}' : ']';
-      if (t[i] == close) {
-        ++i;
-        stack.pop_back();
-        continue;
-      }
-      if (t[i] != ',') return i;
-      ++i;
-      if (stack.back() == '{') {
-        ws();
-        if (i >= n) return n;
-        if (t[i] != '"' || !string_()) return i < n ? i : n;
-        ws();
-        if (i >= n) return n;
-        if (t[i] != ':') return i;
-        ++i;
-      }
-      break;
-    }
-  }
 }
 
 }  // namespace emp

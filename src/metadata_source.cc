@@ -1,97 +1,56 @@
 #include "metadata_source.h"
 
-#include <curl/curl.h>
-
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
+
+#include "http_client.h"
 
 namespace emp {
 namespace {
 
-void ensure_padding(std::string& body) {
-  if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-}
-
 class HttpSource final : public MetadataSource {
  public:
-  explicit HttpSource(HttpSourceOptions o)
-      : options_(std::move(o)),
-        task_url_(options_.base_url + "/task"),
-        stats_url_(options_.base_url + "/task/stats"),
-        curl_(curl_easy_init()) {}
-  ~HttpSource() override {
-    if (curl_) curl_easy_cleanup(curl_);
-  }
+  HttpSource(const MetadataOptions& o, std::unique_ptr<HttpClient> client)
+      : client_(std::move(client)),
+        task_url_(o.url + "/task"),
+        stats_url_(o.url + "/task/stats"),
+        headers_(client_->headers_with({})),
+        timeout_(o.timeout) {}
 
   bool fetch(MetadataBodies& out, std::string& error) override {
     return get(task_url_, out.task, error) && get(stats_url_, out.stats, error);
   }
 
  private:
-  struct Sink {
-    std::string* body;
-    size_t max;
-    bool too_large;
-  };
-
-  static size_t on_data(char* data, size_t size, size_t count, void* user) {
-    auto* sink = static_cast<Sink*>(user);
-    const size_t n = size * count;
-    if (sink->body->size() + n > sink->max) {
-      sink->too_large = true;
-      return 0;  // makes libcurl stop with CURLE_WRITE_ERROR
-    }
-    sink->body->append(data, n);
-    return n;
-  }
-
-  bool get(const std::string& url, std::string& body, std::string& error) {
-    if (!curl_) {
-      error = "libcurl could not be initialised";
+  bool get(const std::string& url, PaddedBody& body, std::string& error) {
+    const HttpRequest request{"GET", &url, {}, headers_.get()};
+    // One attempt: the loop decides when to try again.
+    client_->perform(request, std::chrono::steady_clock::now() + timeout_, response_);
+    if (response_.code == CURLE_OK && !response_.too_large && response_.status != 200) {
+      error = fmt::format("GET {}: HTTP status {}", redact_url(url), response_.status);
       return false;
     }
-    body.clear();
-    Sink sink{&body, options_.max_body, false};
-    curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-    // The endpoint is link-local: a proxy configured for the Pushgateway must not capture it.
-    curl_easy_setopt(curl_, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-    curl_easy_setopt(curl_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_body));
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &HttpSource::on_data);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(curl_, CURLOPT_USERAGENT, "ecs-metrics-pusher");
-    curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, curl_error_);
-    curl_error_[0] = '\0';
-    CURLcode rc = curl_easy_perform(curl_);
-    if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-      error = fmt::format("GET {}: body larger than {} bytes (--metadata.max-body-bytes)", url, options_.max_body);
+    if (response_.code != CURLE_OK || response_.too_large) {
+      error = client_->describe_failure(request, response_);
+      if (response_.too_large) error += " (--metadata.max-body-bytes)";
       return false;
     }
-    if (rc != CURLE_OK) {
-      error = fmt::format("GET {}: {}", url, curl_error_[0] ? curl_error_ : curl_easy_strerror(rc));
-      return false;
-    }
-    long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
-    if (status != 200) {
-      error = fmt::format("GET {}: HTTP status {}", url, status);
-      return false;
-    }
-    ensure_padding(body);
+    // The buffers trade places: both keep their capacity for the next cycle.
+    std::swap(body, response_.body);
     return true;
   }
 
-  HttpSourceOptions options_;
+  std::unique_ptr<HttpClient> client_;
   std::string task_url_;
   std::string stats_url_;
-  CURL* curl_;
-  char curl_error_[CURL_ERROR_SIZE] = {};
+  CurlHeaders headers_;
+  Duration timeout_;
+  HttpResponse response_;
 };
 
 class FileSource final : public MetadataSource {
@@ -104,7 +63,7 @@ class FileSource final : public MetadataSource {
   }
 
  private:
-  bool read(const std::string& path, std::string& body, std::string& error) {
+  bool read(const std::string& path, PaddedBody& body, std::string& error) {
     body.clear();
     FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) {
@@ -131,7 +90,6 @@ class FileSource final : public MetadataSource {
       error = fmt::format("read {}: read error", path);
       return false;
     }
-    ensure_padding(body);
     return true;
   }
 
@@ -142,12 +100,17 @@ class FileSource final : public MetadataSource {
 
 }  // namespace
 
-std::unique_ptr<MetadataSource> make_http_source(const HttpSourceOptions& options) {
-  return std::make_unique<HttpSource>(options);
-}
-
-std::unique_ptr<MetadataSource> make_file_source(std::string task_path, std::string stats_path, size_t max_body) {
-  return std::make_unique<FileSource>(std::move(task_path), std::move(stats_path), max_body);
+std::unique_ptr<MetadataSource> make_metadata_source(const MetadataOptions& o, std::string& error) {
+  if (o.replay()) return std::make_unique<FileSource>(o.task_file, o.stats_file, o.max_body);
+  HttpClientOptions http = HttpClientOptions::for_flags("metadata");
+  http.connect_timeout = o.connect_timeout;
+  http.timeout = o.timeout;
+  http.use_proxy = false;
+  http.max_response = o.max_body;
+  http.refuse_larger = true;
+  auto client = HttpClient::create(std::move(http), error);
+  if (!client) return nullptr;
+  return std::make_unique<HttpSource>(o, std::move(client));
 }
 
 }  // namespace emp

@@ -5,22 +5,16 @@
 #include <memory>
 #include <string>
 
-#include <simdjson.h>
-
 #include "duration.h"
+#include "padded_body.h"
 
 namespace emp {
 
-// The raw bodies, kept from cycle to cycle so their buffers are reused. Each
-// string has at least simdjson::SIMDJSON_PADDING bytes of spare capacity.
+// The raw bodies, kept from cycle to cycle so their buffers are reused.
 struct MetadataBodies {
-  std::string task;
-  std::string stats;
+  PaddedBody task;
+  PaddedBody stats;
 };
-
-inline simdjson::padded_string_view padded(const std::string& body) {
-  return simdjson::padded_string_view(body.data(), body.size(), body.capacity());
-}
 
 class MetadataSource {
  public:
@@ -29,14 +23,22 @@ class MetadataSource {
   virtual bool fetch(MetadataBodies& out, std::string& error) = 0;
 };
 
-struct HttpSourceOptions {
-  std::string base_url;
+struct MetadataOptions {
+  std::string url;  // empty: $ECS_CONTAINER_METADATA_URI_V4, then $ECS_CONTAINER_METADATA_URI
+  std::string task_file;   // replay: both files instead of the endpoint
+  std::string stats_file;
   Duration connect_timeout{1000};
   Duration timeout{5000};
-  size_t max_body = 16u << 20;
+  // ECS task metadata bodies are tens of KiB (the largest bundled capture,
+  // with 10 containers, is under 60 KiB): 4 MiB leaves ample headroom while
+  // bounding peak memory (docs/reliability.md).
+  size_t max_body = 4u << 20;
+
+  bool replay() const { return !task_file.empty(); }
 };
 
-std::unique_ptr<MetadataSource> make_http_source(const HttpSourceOptions& options);
-std::unique_ptr<MetadataSource> make_file_source(std::string task_path, std::string stats_path, size_t max_body);
+// The endpoint or the replay files, as the options say. nullptr with `error`
+// when the endpoint cannot be set up.
+std::unique_ptr<MetadataSource> make_metadata_source(const MetadataOptions& options, std::string& error);
 
 }  // namespace emp

@@ -60,6 +60,13 @@ struct MetricDef {
   std::string_view task_row;       // formula for the `_task_` row (or the exporter's series)
 };
 
+// Every label name a series of the table may carry before a sink adds its
+// own. A static label of a sink must not reuse one: it would overwrite the
+// real value (tests check that collect() writes no other name).
+inline constexpr std::string_view kSeriesLabelNames[] = {
+    "container_name", "container_id", "task_family", "task_revision", "cluster", "task_arn",
+    "launch_type", "availability_zone", "service_name", "known_status", "version", "sink"};
+
 // The metric table, in output order. README's metric table is written from it
 // (and a test checks the two agree).
 extern const std::array<MetricDef, kMetricCount> kMetricDefs;

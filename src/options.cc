@@ -1,52 +1,28 @@
 #include "options.h"
 
 #include <getopt.h>
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "grouping_key.h"
+#include "http_client.h"
 #include "version.h"
 
 namespace emp {
 namespace {
 
-enum class Kind { Value, Bool, List };
-
-struct Flag {
-  const char* name;
-  Kind kind;
-  const char* default_text;
-  const char* help;
-  // Sets the option from text; returns "" or an error (without the flag name).
-  std::string (*apply)(Options&, std::string_view);
-  // The effective value for the start-up log line (secrets redacted).
-  std::string (*show)(const Options&);
-  bool secret_file = false;
-};
-
-std::string set_duration(Duration& out, std::string_view v, bool allow_zero) {
-  auto d = parse_duration(v);
-  if (!d) return fmt::format("'{}' is not a duration (e.g. 250ms, 15s, 1m)", v);
-  if (!allow_zero && d->count() == 0) return "must be greater than 0";
-  out = *d;
-  return "";
-}
-
-std::string set_bool(bool& out, std::string_view v) {
-  if (v == "" || v == "true" || v == "1" || v == "yes") out = true;
-  else if (v == "false" || v == "0" || v == "no") out = false;
-  else return fmt::format("'{}' is not a boolean (true or false)", v);
-  return "";
-}
+// ---- Reading and showing one value, by the type of the setting it lands in ----
 
 // A list value: comma-separated pieces, each trimmed; empty pieces dropped.
 std::vector<std::string> split_list(std::string_view v) {
@@ -63,196 +39,244 @@ std::vector<std::string> split_list(std::string_view v) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += ',';
-    out += s;
+// Each parse() returns "" or what is wrong (without the flag's name).
+std::string parse(std::string& out, std::string_view v) {
+  out = v;
+  return "";
+}
+std::string parse(bool& out, std::string_view v) {
+  if (v == "" || v == "true" || v == "1" || v == "yes") out = true;
+  else if (v == "false" || v == "0" || v == "no") out = false;
+  else return fmt::format("'{}' is not a boolean (true or false)", v);
+  return "";
+}
+std::string parse(Duration& out, std::string_view v) {
+  auto d = parse_duration(v);
+  if (!d) return fmt::format("'{}' is not a duration (e.g. 250ms, 15s, 1m)", v);
+  out = *d;
+  return "";
+}
+std::string parse(size_t& out, std::string_view v) {  // byte counts
+  std::string s(v);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long n = std::strtoull(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || n < 1024 || n > (1ULL << 32))
+    return fmt::format("'{}' is not a byte count from 1024 to 4294967296", v);
+  out = static_cast<size_t>(n);
+  return "";
+}
+std::string parse(std::vector<std::string>& out, std::string_view v) {  // repeatable: appends
+  for (auto& s : split_list(v)) out.push_back(std::move(s));
+  return "";
+}
+std::string parse(LogLevel& out, std::string_view v) {
+  for (size_t i = 0; i < std::size(kLogLevelNames); ++i) {
+    if (v == kLogLevelNames[i]) {
+      out = static_cast<LogLevel>(i);
+      return "";
+    }
   }
-  return out;
+  return fmt::format("'{}' is not one of debug, info, warn, error", v);
+}
+std::string parse(LogFormat& out, std::string_view v) {
+  if (v == "logfmt") out = LogFormat::Logfmt;
+  else if (v == "json") out = LogFormat::Json;
+  else return fmt::format("'{}' is not logfmt or json", v);
+  return "";
 }
 
-constexpr const char* kLevelNames[] = {"debug", "info", "warn", "error"};
+std::string show(const std::string& v) { return v; }
+std::string show(bool v) { return v ? "true" : "false"; }
+std::string show(Duration v) { return format_duration(v); }
+std::string show(size_t v) { return std::to_string(v); }
+std::string show(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ",")); }
+std::string show(LogLevel v) { return std::string(kLogLevelNames[static_cast<int>(v)]); }
+std::string show(LogFormat v) { return v == LogFormat::Json ? "json" : "logfmt"; }
 
-std::string show_bool(bool b) { return b ? "true" : "false"; }
+enum class Kind { Value, Bool, List };
 
+// How a flag reaches its setting: text in, text out, and how it is written.
+struct Binding {
+  Kind kind;
+  std::string (*apply)(Options&, std::string_view);
+  std::string (*show)(const Options&);
+  void (*clear)(Options&);  // lists: the first use replaces the default
+};
+
+// The setting at the end of a path of members, e.g. Options::pushgateway →
+// PushgatewayOptions::http → HttpClientOptions::ca_file.
+template <auto... Path>
+auto& member(Options& o) {
+  return (o.*....*Path);
+}
+
+template <auto... Path>
+constexpr Binding bind() {
+  using T = std::remove_cvref_t<decltype(member<Path...>(std::declval<Options&>()))>;
+  constexpr Kind kind = std::is_same_v<T, bool>                       ? Kind::Bool
+                        : std::is_same_v<T, std::vector<std::string>> ? Kind::List
+                                                                      : Kind::Value;
+  return {kind, [](Options& o, std::string_view v) { return parse(member<Path...>(o), v); },
+          [](const Options& o) { return show(member<Path...>(const_cast<Options&>(o))); },
+          [](Options& o) {
+            if constexpr (kind == Kind::List) member<Path...>(o).clear();
+          }};
+}
+
+// A URL: shown without user information, query or fragment.
+template <auto... Path>
+constexpr Binding bind_url() {
+  Binding b = bind<Path...>();
+  b.show = [](const Options& o) { return redact_url(member<Path...>(const_cast<Options&>(o))); };
+  return b;
+}
+
+// "Name: value" headers: the values are never shown.
+template <auto... Path>
+constexpr Binding bind_headers() {
+  Binding b = bind<Path...>();
+  b.show = [](const Options& o) {
+    std::string out;
+    for (const auto& h : member<Path...>(const_cast<Options&>(o))) {
+      if (!out.empty()) out += ',';
+      out.append(h, 0, h.find(':')).append(": <redacted>");
+    }
+    return out;
+  };
+  return b;
+}
+
+constexpr Binding kPushgatewayMethod = {
+    Kind::Value,
+    [](Options& o, std::string_view v) {
+      if (v != "put" && v != "post") return fmt::format("'{}' is not put or post", v);
+      o.pushgateway.put = v == "put";
+      return std::string();
+    },
+    [](const Options& o) { return std::string(o.pushgateway.put ? "put" : "post"); }, [](Options&) {}};
+
+constexpr Binding kGroupingLabels = {
+    Kind::Value,
+    [](Options& o, std::string_view v) {
+      o.pushgateway.grouping_labels = split_list(v);
+      return std::string();
+    },
+    [](const Options& o) { return show(o.pushgateway.grouping_labels); }, [](Options&) {}};
+
+constexpr Binding kStaticGroupingLabels = {
+    Kind::List,
+    [](Options& o, std::string_view v) {
+      for (auto& s : split_list(v)) {
+        const size_t eq = s.find('=');
+        if (eq == std::string::npos || eq == 0) return fmt::format("'{}' is not NAME=VALUE", s);
+        o.pushgateway.static_labels.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+      }
+      return std::string();
+    },
+    [](const Options& o) {
+      std::string out;
+      for (const auto& [k, v] : o.pushgateway.static_labels) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
+      return out;
+    },
+    [](Options& o) { o.pushgateway.static_labels.clear(); }};
+
+constexpr Binding kJitter = {
+    Kind::Value, [](Options& o, std::string_view v) { return parse(o.loop.jitter, v); },
+    [](const Options& o) { return show(o.loop.max_jitter()); }, [](Options&) {}};
+
+struct Flag {
+  const char* name;
+  const char* default_text;
+  const char* help;
+  Binding binding;
+};
+
+using PG = PushgatewayOptions;
+using HC = HttpClientOptions;
+using MD = MetadataOptions;
+using TF = TextfileOptions;
+using LS = LoopSettings;
+constexpr auto kPG = &Options::pushgateway;
+constexpr auto kPGHttp = &PG::http;
+
+// One flag, one line: name, default as --help shows it, help, where it lands.
 // clang-format off
 const Flag kFlags[] = {
-  {"metadata.url", Kind::Value, "$ECS_CONTAINER_METADATA_URI_V4, else $ECS_CONTAINER_METADATA_URI",
-   "Base URL of the ECS task metadata endpoint; /task and /task/stats are read below it.",
-   [](Options& o, std::string_view v) { o.metadata_url = v; return std::string(); },
-   [](const Options& o) { return o.metadata_url; }},
-  {"metadata.task-file", Kind::Value, "",
-   "Replay: read the /task body from this file instead of the endpoint (needs --metadata.stats-file).",
-   [](Options& o, std::string_view v) { o.metadata_task_file = v; return std::string(); },
-   [](const Options& o) { return o.metadata_task_file; }},
-  {"metadata.stats-file", Kind::Value, "",
-   "Replay: read the /task/stats body from this file (needs --metadata.task-file).",
-   [](Options& o, std::string_view v) { o.metadata_stats_file = v; return std::string(); },
-   [](const Options& o) { return o.metadata_stats_file; }},
-  {"metadata.connect-timeout", Kind::Value, "1s", "Connect timeout for the metadata endpoint.",
-   [](Options& o, std::string_view v) { return set_duration(o.metadata_connect_timeout, v, false); },
-   [](const Options& o) { return format_duration(o.metadata_connect_timeout); }},
-  {"metadata.timeout", Kind::Value, "5s", "Total timeout for one metadata request.",
-   [](Options& o, std::string_view v) { return set_duration(o.metadata_timeout, v, false); },
-   [](const Options& o) { return format_duration(o.metadata_timeout); }},
-  {"metadata.max-body-bytes", Kind::Value, "16777216", "Largest metadata body accepted, in bytes.",
-   [](Options& o, std::string_view v) {
-     char* end = nullptr;
-     std::string s(v);
-     unsigned long long n = std::strtoull(s.c_str(), &end, 10);
-     if (s.empty() || *end != '\0' || n < 1024 || n > (1ULL << 32)) return fmt::format("'{}' is not a byte count from 1024 to 4294967296", v);
-     o.metadata_max_body = static_cast<size_t>(n);
-     return std::string();
-   },
-   [](const Options& o) { return std::to_string(o.metadata_max_body); }},
-  {"container.include", Kind::List, "(all)",
-   "Report only containers whose ECS name matches one of these globs (repeatable; comma-separated in the environment).",
-   [](Options& o, std::string_view v) { for (auto& s : split_list(v)) o.container_include.push_back(s); return std::string(); },
-   [](const Options& o) { return join(o.container_include); }},
-  {"container.exclude", Kind::List, "~internal~ecs~pause",
-   "Leave out containers whose ECS name matches one of these globs (repeatable; replaces the default; empty for none).",
-   [](Options& o, std::string_view v) { for (auto& s : split_list(v)) o.container_exclude.push_back(s); return std::string(); },
-   [](const Options& o) { return join(o.container_exclude); }},
-  {"textfile.directory", Kind::Value, "",
-   "Write a node_exporter textfile into this directory (replaced atomically each cycle).",
-   [](Options& o, std::string_view v) { o.textfile_directory = v; return std::string(); },
-   [](const Options& o) { return o.textfile_directory; }},
-  {"textfile.name", Kind::Value, "ecs_<task_id>.prom", "File name inside --textfile.directory; must end in .prom.",
-   [](Options& o, std::string_view v) { o.textfile_name = v; return std::string(); },
-   [](const Options& o) { return o.textfile_name; }},
-  {"textfile.path", Kind::Value, "",
-   "Write the metrics to this file path (replaced atomically), or to standard output with '-'.",
-   [](Options& o, std::string_view v) { o.textfile_path = v; return std::string(); },
-   [](const Options& o) { return o.textfile_path; }},
-  {"pushgateway.url", Kind::Value, "",
-   "Push to this Pushgateway (http:// or https://, a path prefix is kept).",
-   [](Options& o, std::string_view v) { o.pushgateway_url = v; return std::string(); },
-   [](const Options& o) { return o.pushgateway_url; }},
-  {"pushgateway.job", Kind::Value, "ecs", "The job label of the grouping key.",
-   [](Options& o, std::string_view v) { o.pushgateway_job = v; return std::string(); },
-   [](const Options& o) { return o.pushgateway_job; }},
-  {"pushgateway.grouping-labels", Kind::Value, "task_family,task_revision,task_id",
-   "Task identity labels in the grouping key, in order: task_id, task_family, task_revision, cluster, service_name, availability_zone, launch_type.",
-   [](Options& o, std::string_view v) { o.pushgateway_grouping_labels = split_list(v); return std::string(); },
-   [](const Options& o) { return join(o.pushgateway_grouping_labels); }},
-  {"pushgateway.grouping-label", Kind::List, "",
-   "A static NAME=VALUE added to the grouping key (repeatable; comma-separated in the environment).",
-   [](Options& o, std::string_view v) {
-     for (auto& s : split_list(v)) {
-       size_t eq = s.find('=');
-       if (eq == std::string::npos || eq == 0) return fmt::format("'{}' is not NAME=VALUE", s);
-       o.pushgateway_static_labels.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-     }
-     return std::string();
-   },
-   [](const Options& o) {
-     std::string out;
-     for (const auto& [k, v] : o.pushgateway_static_labels) {
-       if (!out.empty()) out += ',';
-       out.append(k).append("=").append(v);
-     }
-     return out;
-   }},
-  {"pushgateway.method", Kind::Value, "put", "put replaces the whole group each cycle; post replaces only the pushed metric names.",
-   [](Options& o, std::string_view v) {
-     if (v != "put" && v != "post") return fmt::format("'{}' is not put or post", v);
-     o.pushgateway_method = v;
-     return std::string();
-   },
-   [](const Options& o) { return o.pushgateway_method; }},
-  {"pushgateway.gzip", Kind::Bool, "true", "Compress the pushed body with gzip (Pushgateway 1.5 and later accept it).",
-   [](Options& o, std::string_view v) { return set_bool(o.pushgateway_gzip, v); },
-   [](const Options& o) { return show_bool(o.pushgateway_gzip); }},
-  {"pushgateway.username", Kind::Value, "", "Basic auth user name (the password comes from --pushgateway.password-file or $ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD).",
-   [](Options& o, std::string_view v) { o.pushgateway_username = v; return std::string(); },
-   [](const Options& o) { return o.pushgateway_username; }},
-  {"pushgateway.password-file", Kind::Value, "", "File holding the basic auth password.",
-   [](Options& o, std::string_view v) { o.pushgateway_password_file = v; return std::string(); },
-   [](const Options& o) { return o.pushgateway_password_file; }, true},
-  {"pushgateway.bearer-token-file", Kind::Value, "", "File holding a bearer token (or $ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN).",
-   [](Options& o, std::string_view v) { o.pushgateway_bearer_token_file = v; return std::string(); },
-   [](const Options& o) { return o.pushgateway_bearer_token_file; }, true},
-  {"pushgateway.header", Kind::List, "", "An extra request header 'Name: value' (repeatable; comma-separated in the environment). Values are never logged.",
-   [](Options& o, std::string_view v) {
-     for (auto& s : split_list(v)) {
-       size_t colon = s.find(':');
-       if (colon == std::string::npos || colon == 0) return std::string("a header is not 'Name: value' (its text is not shown: it may hold a secret)");
-       o.pushgateway_headers.push_back(s);
-     }
-     return std::string();
-   },
-   [](const Options& o) {
-     std::string out;
-     for (const auto& h : o.pushgateway_headers) {
-       if (!out.empty()) out += ',';
-       out.append(h, 0, h.find(':')).append(": <redacted>");
-     }
-     return out;
-   }},
-  {"pushgateway.ca-file", Kind::Value, "(system CAs)", "CA certificates (PEM) to verify the Pushgateway with.",
-   [](Options& o, std::string_view v) { o.pushgateway_ca_file = v; return std::string(); },
-   [](const Options& o) { return o.pushgateway_ca_file; }},
-  {"pushgateway.cert-file", Kind::Value, "", "Client certificate (PEM) for mutual TLS.",
-   [](Options& o, std::string_view v) { o.pushgateway_cert_file = v; return std::string(); },
-   [](const Options& o) { return o.pushgateway_cert_file; }},
-  {"pushgateway.key-file", Kind::Value, "", "Client private key (PEM) for mutual TLS.",
-   [](Options& o, std::string_view v) { o.pushgateway_key_file = v; return std::string(); },
-   [](const Options& o) { return o.pushgateway_key_file; }},
-  {"pushgateway.insecure-skip-verify", Kind::Bool, "false", "Do not verify the Pushgateway's TLS certificate (logs a warning).",
-   [](Options& o, std::string_view v) { return set_bool(o.pushgateway_insecure_skip_verify, v); },
-   [](const Options& o) { return show_bool(o.pushgateway_insecure_skip_verify); }},
-  {"pushgateway.connect-timeout", Kind::Value, "2s", "Connect timeout for the Pushgateway.",
-   [](Options& o, std::string_view v) { return set_duration(o.pushgateway_connect_timeout, v, false); },
-   [](const Options& o) { return format_duration(o.pushgateway_connect_timeout); }},
-  {"pushgateway.timeout", Kind::Value, "5s", "Total timeout for one push attempt (retries stay within the interval).",
-   [](Options& o, std::string_view v) { return set_duration(o.pushgateway_timeout, v, false); },
-   [](const Options& o) { return format_duration(o.pushgateway_timeout); }},
-  {"delete-on-exit", Kind::Bool, "false", "On shutdown, delete the Pushgateway group and remove the textfile.",
-   [](Options& o, std::string_view v) { return set_bool(o.delete_on_exit, v); },
-   [](const Options& o) { return show_bool(o.delete_on_exit); }},
-  {"once", Kind::Bool, "false", "Run one cycle and exit (scheduled tasks, cron); see the exit codes.",
-   [](Options& o, std::string_view v) { return set_bool(o.once, v); },
-   [](const Options& o) { return show_bool(o.once); }},
-  {"interval", Kind::Value, "15s", "Time between cycles in loop mode.",
-   [](Options& o, std::string_view v) { return set_duration(o.interval, v, false); },
-   [](const Options& o) { return format_duration(o.interval); }},
-  {"interval.jitter", Kind::Value, "interval/4", "Largest random delay before the first cycle, so a fleet does not push in lockstep.",
-   [](Options& o, std::string_view v) { return set_duration(o.interval_jitter, v, true); },
-   [](const Options& o) { return format_duration(o.effective_jitter()); }},
-  {"shutdown-timeout", Kind::Value, "10s", "On SIGTERM/SIGINT: time allowed for the final cycle and the clean-up.",
-   [](Options& o, std::string_view v) { return set_duration(o.shutdown_timeout, v, false); },
-   [](const Options& o) { return format_duration(o.shutdown_timeout); }},
-  {"startup.retry-timeout", Kind::Value, "30s", "At start, retry the metadata with a short backoff for this long before reporting failure.",
-   [](Options& o, std::string_view v) { return set_duration(o.startup_retry, v, true); },
-   [](const Options& o) { return format_duration(o.startup_retry); }},
-  {"log.level", Kind::Value, "info", "debug, info, warn or error.",
-   [](Options& o, std::string_view v) {
-     if (v == "debug") o.log_level = LogLevel::Debug;
-     else if (v == "info") o.log_level = LogLevel::Info;
-     else if (v == "warn") o.log_level = LogLevel::Warn;
-     else if (v == "error") o.log_level = LogLevel::Error;
-     else return fmt::format("'{}' is not one of debug, info, warn, error", v);
-     return std::string();
-   },
-   [](const Options& o) { return std::string(kLevelNames[static_cast<int>(o.log_level)]); }},
-  {"log.format", Kind::Value, "logfmt", "logfmt or json, on standard error.",
-   [](Options& o, std::string_view v) {
-     if (v == "logfmt") o.log_format = LogFormat::Logfmt;
-     else if (v == "json") o.log_format = LogFormat::Json;
-     else return fmt::format("'{}' is not logfmt or json", v);
-     return std::string();
-   },
-   [](const Options& o) { return std::string(o.log_format == LogFormat::Json ? "json" : "logfmt"); }},
+  {"metadata.url", "$ECS_CONTAINER_METADATA_URI_V4, else $ECS_CONTAINER_METADATA_URI", "Base URL of the ECS task metadata endpoint; /task and /task/stats are read below it.", bind_url<&Options::metadata, &MD::url>()},
+  {"metadata.task-file", "", "Replay: read the /task body from this file instead of the endpoint (needs --metadata.stats-file).", bind<&Options::metadata, &MD::task_file>()},
+  {"metadata.stats-file", "", "Replay: read the /task/stats body from this file (needs --metadata.task-file).", bind<&Options::metadata, &MD::stats_file>()},
+  {"metadata.connect-timeout", "1s", "Connect timeout for the metadata endpoint.", bind<&Options::metadata, &MD::connect_timeout>()},
+  {"metadata.timeout", "5s", "Total timeout for one metadata request.", bind<&Options::metadata, &MD::timeout>()},
+  {"metadata.max-body-bytes", "4194304", "Largest metadata body accepted, in bytes (peak memory stays a small multiple of it).", bind<&Options::metadata, &MD::max_body>()},
+  {"container.include", "(all)", "Report only containers whose ECS name matches one of these globs (repeatable; comma-separated in the environment).", bind<&Options::containers, &ContainerFilter::include>()},
+  {"container.exclude", "~internal~ecs~pause", "Leave out containers whose ECS name matches one of these globs (repeatable; replaces the default; empty for none).", bind<&Options::containers, &ContainerFilter::exclude>()},
+  {"textfile.directory", "", "Write a node_exporter textfile into this directory (replaced atomically each cycle).", bind<&Options::textfile, &TF::directory>()},
+  {"textfile.name", "ecs_<task_id>.prom", "File name inside --textfile.directory; must end in .prom.", bind<&Options::textfile, &TF::name>()},
+  {"textfile.path", "", "Write the metrics to this file path (replaced atomically), or to standard output with '-'.", bind<&Options::textfile, &TF::path>()},
+  {"pushgateway.url", "", "Push to this Pushgateway (http:// or https://, a path prefix is kept).", bind_url<kPG, &PG::url>()},
+  {"pushgateway.job", "ecs", "The job label of the grouping key.", bind<kPG, &PG::job>()},
+  {"pushgateway.grouping-labels", "task_family,task_revision,task_id", "Task identity labels in the grouping key, in order: task_id, task_family, task_revision, cluster, service_name, availability_zone, launch_type.", kGroupingLabels},
+  {"pushgateway.grouping-label", "", "A static NAME=VALUE added to the grouping key (repeatable; comma-separated in the environment).", kStaticGroupingLabels},
+  {"pushgateway.method", "put", "put replaces the whole group each cycle; post replaces only the pushed metric names.", kPushgatewayMethod},
+  {"pushgateway.gzip", "true", "Compress the pushed body with gzip (Pushgateway 1.5 and later accept it).", bind<kPG, &PG::gzip>()},
+  {"pushgateway.username", "", "Basic auth user name (the password comes from --pushgateway.password-file or $ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD).", bind<kPG, kPGHttp, &HC::username>()},
+  {"pushgateway.password-file", "", "File holding the basic auth password.", bind<kPG, kPGHttp, &HC::password_file>()},
+  {"pushgateway.bearer-token-file", "", "File holding a bearer token (or $ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN).", bind<kPG, kPGHttp, &HC::bearer_token_file>()},
+  {"pushgateway.header", "", "An extra request header 'Name: value' (repeatable; comma-separated in the environment). Values are never logged.", bind_headers<kPG, kPGHttp, &HC::headers>()},
+  {"pushgateway.ca-file", "(system CAs)", "CA certificates (PEM) to verify the Pushgateway with.", bind<kPG, kPGHttp, &HC::ca_file>()},
+  {"pushgateway.cert-file", "", "Client certificate (PEM) for mutual TLS.", bind<kPG, kPGHttp, &HC::cert_file>()},
+  {"pushgateway.key-file", "", "Client private key (PEM) for mutual TLS.", bind<kPG, kPGHttp, &HC::key_file>()},
+  {"pushgateway.insecure-skip-verify", "false", "Do not verify the Pushgateway's TLS certificate (logs a warning).", bind<kPG, kPGHttp, &HC::insecure_skip_verify>()},
+  {"pushgateway.connect-timeout", "2s", "Connect timeout for the Pushgateway.", bind<kPG, kPGHttp, &HC::connect_timeout>()},
+  {"pushgateway.timeout", "5s", "Total timeout for one push attempt (retries stay within the interval).", bind<kPG, kPGHttp, &HC::timeout>()},
+  {"delete-on-exit", "false", "On shutdown, delete the Pushgateway group and remove the textfile.", bind<&Options::loop, &LS::delete_on_exit>()},
+  {"once", "false", "Run one cycle and exit (scheduled tasks, cron); see the exit codes. The delivery has --shutdown-timeout, retries included.", bind<&Options::loop, &LS::once>()},
+  {"interval", "15s", "Time between cycles in loop mode.", bind<&Options::loop, &LS::interval>()},
+  {"interval.jitter", "interval/4", "Largest random delay before the first cycle, so a fleet does not push in lockstep.", kJitter},
+  {"shutdown-timeout", "10s", "On SIGTERM/SIGINT: time allowed for the final cycle and the clean-up.", bind<&Options::loop, &LS::shutdown_timeout>()},
+  {"startup.retry-timeout", "30s", "At start, retry the metadata with a short backoff for this long before reporting failure.", bind<&Options::loop, &LS::startup_retry>()},
+  {"log.level", "info", "debug, info, warn or error.", bind<&Options::log, &LogSettings::level>()},
+  {"log.format", "logfmt", "logfmt or json, on standard error.", bind<&Options::log, &LogSettings::format>()},
 };
 // clang-format on
 constexpr size_t kFlagCount = std::size(kFlags);
 
-void clear_list(Options& o, std::string_view name) {
-  if (name == "container.include") o.container_include.clear();
-  else if (name == "container.exclude") o.container_exclude.clear();
-  else if (name == "pushgateway.grouping-label") o.pushgateway_static_labels.clear();
-  else if (name == "pushgateway.header") o.pushgateway_headers.clear();
+// Durations that must be greater than 0 (the others may be 0).
+struct PositiveDuration {
+  const char* flag;
+  Duration& (*value)(Options&);
+};
+const PositiveDuration kPositiveDurations[] = {
+    {"metadata.connect-timeout", member<&Options::metadata, &MD::connect_timeout>},
+    {"metadata.timeout", member<&Options::metadata, &MD::timeout>},
+    {"pushgateway.connect-timeout", member<kPG, kPGHttp, &HC::connect_timeout>},
+    {"pushgateway.timeout", member<kPG, kPGHttp, &HC::timeout>},
+    {"interval", member<&Options::loop, &LS::interval>},
+    {"shutdown-timeout", member<&Options::loop, &LS::shutdown_timeout>},
+};
+
+// Secrets: from a file named by a flag, else from the environment; never a flag.
+struct Secret {
+  const char* file_flag;
+  const char* env;
+  std::string& (*file)(Options&);
+  std::string& (*value)(Options&);
+};
+const Secret kSecrets[] = {
+    {"pushgateway.password-file", "ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD", member<kPG, kPGHttp, &HC::password_file>,
+     member<kPG, kPGHttp, &HC::password>},
+    {"pushgateway.bearer-token-file", "ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN",
+     member<kPG, kPGHttp, &HC::bearer_token_file>, member<kPG, kPGHttp, &HC::bearer_token>},
+};
+
+std::string env_value(char** envp, std::string_view name) {
+  for (char** e = envp; e && *e; ++e) {
+    std::string_view entry = *e;
+    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
+      return std::string(entry.substr(name.size() + 1));
+  }
+  return {};
 }
 
 bool read_secret(const std::string& path, std::string& out, std::string& error, std::string_view flag) {
@@ -268,108 +292,124 @@ bool read_secret(const std::string& path, std::string& out, std::string& error, 
   return true;
 }
 
+// What can only be checked once the secrets are read (they may come from
+// the environment).
+std::string check_credentials(const HttpClientOptions& h) {
+  if (!h.password.empty() && h.username.empty())
+    return fmt::format("--{}.username: a password is set but no user name", h.flag_prefix);
+  if (!h.username.empty() && !h.bearer_token.empty())
+    return fmt::format("--{0}.username and --{0}.bearer-token-file exclude each other", h.flag_prefix);
+  return "";
+}
+
+std::string load_secrets(Options& o, char** envp) {
+  for (const Secret& s : kSecrets) {
+    if (!s.file(o).empty()) {
+      std::string error;
+      if (!read_secret(s.file(o), s.value(o), error, s.file_flag)) return error;
+    } else {
+      s.value(o) = env_value(envp, s.env);
+    }
+  }
+  return check_credentials(o.pushgateway.http);
+}
+
 bool has_scheme(std::string_view url) { return url.starts_with("http://") || url.starts_with("https://"); }
 
-// "" or what is wrong with a URL we will send requests to.
+// "" or what is wrong with a URL we will send requests to. The URL is shown
+// only with its user information, query and fragment redacted.
 std::string check_url(std::string_view flag, std::string_view url) {
-  if (!has_scheme(url)) return fmt::format("--{}: '{}' has no http:// or https:// scheme", flag, url);
+  if (!has_scheme(url)) return fmt::format("--{}: '{}' has no http:// or https:// scheme", flag, redact_url(url));
   std::string_view rest = url.substr(url.find("//") + 2);
   std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
   if (const size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
-  if (host.empty() || host.front() == ':') return fmt::format("--{}: '{}' has no host", flag, url);
+  if (host.empty() || host.front() == ':') return fmt::format("--{}: '{}' has no host", flag, redact_url(url));
   for (unsigned char ch : url)
     if (ch <= ' ' || ch == 0x7f) return fmt::format("--{}: the URL contains a space or control character", flag);
   return "";
 }
 
-// user[:password]@ before the host.
+// user[:password]@ before the host, however the rest is spelled (a password
+// may hold '/', a scheme may be mistyped).
 bool url_has_userinfo(std::string_view url) {
-  if (size_t scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
-  return url.substr(0, url.find_first_of("/?#")).find('@') != std::string_view::npos;
+  return url.substr(0, url.find_first_of("?#")).find('@') != std::string_view::npos;
 }
 
-std::string validate(Options& o, char** envp) {
-  auto env = [&](const char* name) -> std::string {
-    size_t len = std::strlen(name);
-    for (char** e = envp; e && *e; ++e)
-      if (std::strncmp(*e, name, len) == 0 && (*e)[len] == '=') return *e + len + 1;
-    return {};
-  };
-  const bool files = !o.metadata_task_file.empty() || !o.metadata_stats_file.empty();
-  if (files && !o.metadata_url.empty())
-    return "--metadata.url and --metadata.task-file/--metadata.stats-file exclude each other";
-  if (files && (o.metadata_task_file.empty() || o.metadata_stats_file.empty()))
+std::string check_metadata(MetadataOptions& m, char** envp) {
+  const bool files = !m.task_file.empty() || !m.stats_file.empty();
+  if (files && !m.url.empty()) return "--metadata.url and --metadata.task-file/--metadata.stats-file exclude each other";
+  if (files && (m.task_file.empty() || m.stats_file.empty()))
     return "--metadata.task-file and --metadata.stats-file must be given together";
-  if (!files && o.metadata_url.empty()) {
-    o.metadata_url = env("ECS_CONTAINER_METADATA_URI_V4");
-    if (o.metadata_url.empty()) o.metadata_url = env("ECS_CONTAINER_METADATA_URI");
-    if (o.metadata_url.empty())
+  if (!files && m.url.empty()) {
+    m.url = env_value(envp, "ECS_CONTAINER_METADATA_URI_V4");
+    if (m.url.empty()) m.url = env_value(envp, "ECS_CONTAINER_METADATA_URI");
+    if (m.url.empty())
       return "--metadata.url: no metadata endpoint (not set, and neither $ECS_CONTAINER_METADATA_URI_V4 nor "
              "$ECS_CONTAINER_METADATA_URI is set); outside ECS use --metadata.task-file and --metadata.stats-file";
   }
-  if (!o.metadata_url.empty())
-    if (std::string e = check_url("metadata.url", o.metadata_url); !e.empty()) return e;
-  while (!o.metadata_url.empty() && o.metadata_url.back() == '/') o.metadata_url.pop_back();
+  if (!m.url.empty())
+    if (std::string e = check_url("metadata.url", m.url); !e.empty()) return e;
+  while (!m.url.empty() && m.url.back() == '/') m.url.pop_back();
+  return "";
+}
 
-  if (!o.has_textfile() && !o.has_pushgateway())
-    return "no sink configured: set --pushgateway.url, --textfile.directory or --textfile.path";
-  if (!o.textfile_directory.empty() && !o.textfile_path.empty())
-    return "--textfile.directory and --textfile.path exclude each other";
-  if (!o.textfile_name.empty() && o.textfile_directory.empty())
-    return "--textfile.name: needs --textfile.directory";
-  if (!o.textfile_name.empty()) {
-    if (o.textfile_name.find('/') != std::string::npos || !o.textfile_name.ends_with(".prom"))
-      return fmt::format("--textfile.name: '{}' must be a plain file name ending in .prom", o.textfile_name);
+std::string check_textfile(const TextfileOptions& t) {
+  if (!t.directory.empty() && !t.path.empty()) return "--textfile.directory and --textfile.path exclude each other";
+  if (!t.name.empty() && t.directory.empty()) return "--textfile.name: needs --textfile.directory";
+  if (!t.name.empty() && (t.name.find('/') != std::string::npos || !t.name.ends_with(".prom")))
+    return fmt::format("--textfile.name: '{}' must be a plain file name ending in .prom", printable(t.name));
+  return "";
+}
+
+std::string check_http(const HttpClientOptions& h) {
+  const std::string& p = h.flag_prefix;
+  if (!h.key_file.empty() && h.cert_file.empty()) return fmt::format("--{}.key-file needs --{}.cert-file", p, p);
+  for (const auto& [flag, path] : {std::pair{"ca-file", &h.ca_file}, std::pair{"cert-file", &h.cert_file},
+                                   std::pair{"key-file", &h.key_file}}) {
+    if (!path->empty() && access(path->c_str(), R_OK) != 0)
+      return fmt::format("--{}.{}: cannot read '{}': {}", p, flag, *path, std::strerror(errno));
   }
-  if (o.has_pushgateway() && url_has_userinfo(o.pushgateway_url))  // checked first: never echo such a URL
+  return "";
+}
+
+std::string check_pushgateway(const PushgatewayOptions& g) {
+  if (url_has_userinfo(g.url))  // checked first: never echo such a URL
     return "--pushgateway.url: a user name or password in the URL is not allowed (it would be logged); use "
            "--pushgateway.username with --pushgateway.password-file";
-  if (o.has_pushgateway())
-    if (std::string e = check_url("pushgateway.url", o.pushgateway_url); !e.empty()) return e;
-  if (o.pushgateway_job.empty()) return "--pushgateway.job: must not be empty";
-  for (size_t i = 0; i < o.pushgateway_grouping_labels.size(); ++i) {
-    const std::string& l = o.pushgateway_grouping_labels[i];
-    for (size_t j = 0; j < i; ++j)
-      if (o.pushgateway_grouping_labels[j] == l)
-        return fmt::format("--pushgateway.grouping-labels: '{}' is listed twice", l);
-    static constexpr std::string_view kKnown[] = {"task_id", "task_family", "task_revision", "cluster",
-                                                  "service_name", "availability_zone", "launch_type"};
-    if (std::find(std::begin(kKnown), std::end(kKnown), l) == std::end(kKnown))
-      return fmt::format("--pushgateway.grouping-labels: '{}' is not a task identity label (task_id, task_family, "
-                         "task_revision, cluster, service_name, availability_zone, launch_type)", l);
+  if (std::string e = check_url("pushgateway.url", g.url); !e.empty()) return e;
+  if (g.job.empty()) return "--pushgateway.job: must not be empty";
+  for (size_t i = 0; i < g.grouping_labels.size(); ++i) {
+    const std::string& l = g.grouping_labels[i];
+    if (std::find(g.grouping_labels.begin(), g.grouping_labels.begin() + static_cast<long>(i), l) !=
+        g.grouping_labels.begin() + static_cast<long>(i))
+      return fmt::format("--pushgateway.grouping-labels: '{}' is listed twice", l);
+    if (std::find(std::begin(kIdentityLabelNames), std::end(kIdentityLabelNames), l) == std::end(kIdentityLabelNames))
+      return fmt::format("--pushgateway.grouping-labels: '{}' is not a task identity label ({})", l,
+                         fmt::join(kIdentityLabelNames, ", "));
   }
+  return check_http(g.http);
+}
 
-  if (!o.pushgateway_password_file.empty()) {
-    std::string error;
-    if (!read_secret(o.pushgateway_password_file, o.pushgateway_password, error, "pushgateway.password-file"))
-      return error;
-  } else {
-    o.pushgateway_password = env("ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD");
-  }
-  if (!o.pushgateway_bearer_token_file.empty()) {
-    std::string error;
-    if (!read_secret(o.pushgateway_bearer_token_file, o.pushgateway_bearer_token, error,
-                     "pushgateway.bearer-token-file"))
-      return error;
-  } else {
-    o.pushgateway_bearer_token = env("ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN");
-  }
-  if (!o.pushgateway_password.empty() && o.pushgateway_username.empty())
-    return "--pushgateway.username: a password is set but no user name";
-  if (!o.pushgateway_username.empty() && !o.pushgateway_bearer_token.empty())
-    return "--pushgateway.username and --pushgateway.bearer-token-file exclude each other";
-  if (o.pushgateway_key_file.size() && o.pushgateway_cert_file.empty())
-    return "--pushgateway.key-file needs --pushgateway.cert-file";
-  for (const auto& f : {std::pair{"pushgateway.ca-file", &o.pushgateway_ca_file},
-                        std::pair{"pushgateway.cert-file", &o.pushgateway_cert_file},
-                        std::pair{"pushgateway.key-file", &o.pushgateway_key_file}}) {
-    if (!f.second->empty() && access(f.second->c_str(), R_OK) != 0)
-      return fmt::format("--{}: cannot read '{}': {}", f.first, *f.second, std::strerror(errno));
-  }
-  if (o.interval_jitter > o.interval) return "--interval.jitter: must not exceed --interval";
-  if (o.once && o.delete_on_exit)
+// Each rule once, before any I/O.
+std::string validate(Options& o, char** envp) {
+  for (const PositiveDuration& d : kPositiveDurations)
+    if (d.value(o).count() <= 0) return fmt::format("--{}: must be greater than 0", d.flag);
+  if (std::string e = check_metadata(o.metadata, envp); !e.empty()) return e;
+  if (!o.textfile.enabled() && !o.pushgateway.enabled())
+    return "no sink configured: set --pushgateway.url, --textfile.directory or --textfile.path";
+  if (std::string e = check_textfile(o.textfile); !e.empty()) return e;
+  if (o.pushgateway.enabled())
+    if (std::string e = check_pushgateway(o.pushgateway); !e.empty()) return e;
+  if (o.loop.jitter > o.loop.interval) return "--interval.jitter: must not exceed --interval";
+  if (o.loop.once && o.loop.delete_on_exit)
     return "--delete-on-exit: cannot be used with --once (the group or file would be removed right after the push)";
   return "";
+}
+
+bool is_secret_env(std::string_view name) {
+  for (const Secret& s : kSecrets)
+    if (name == s.env) return true;
+  return false;
 }
 
 }  // namespace
@@ -388,19 +428,19 @@ std::string help_text() {
       "Every flag can also be set by the environment variable shown; a flag wins. An empty\n"
       "variable counts as unset (for a list: an empty list). Durations: 250ms, 15s, 1m30s.\n\n";
   for (const Flag& f : kFlags) {
-    out += fmt::format("  --{}{}\n      {}\n      env {}", f.name, f.kind == Kind::Bool ? "[=BOOL]" : "=VALUE", f.help,
-                       env_name_for(f.name));
+    out += fmt::format("  --{}{}\n      {}\n      env {}", f.name, f.binding.kind == Kind::Bool ? "[=BOOL]" : "=VALUE",
+                       f.help, env_name_for(f.name));
     if (*f.default_text) out += fmt::format("  (default: {})", f.default_text);
     out += "\n";
   }
-  out +=
-      "  --help       show this text\n"
-      "  --version    show the version\n\n"
-      "Secrets from the environment only (never flags): ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD,\n"
-      "ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN.\n\n"
-      "Exit codes: 0 ok (also after a clean shutdown on SIGTERM/SIGINT); 2 bad configuration;\n"
-      "with --once: 3 metadata failed, 4 every sink failed, 5 some sinks failed; 6 the shutdown\n"
-      "did not finish within --shutdown-timeout; 128+N a second stop signal N (143, 130).\n";
+  out += "  --help       show this text\n"
+         "  --version    show the version\n\n"
+         "Secrets from the environment only (never flags):";
+  for (const Secret& s : kSecrets) out += fmt::format(" {}", s.env);
+  out += ".\n\n"
+         "Exit codes: 0 ok (also after a clean shutdown on SIGTERM/SIGINT); 2 bad configuration;\n"
+         "with --once: 3 metadata failed, 4 every sink failed, 5 some sinks failed; 6 the shutdown\n"
+         "did not finish within --shutdown-timeout; 128+N a second stop signal N (143, 130).\n";
   return out;
 }
 
@@ -417,8 +457,7 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
     if (eq == std::string_view::npos) continue;
     const std::string_view name = entry.substr(0, eq);
     const std::string_view value = entry.substr(eq + 1);
-    if (name == "ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD" || name == "ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN")
-      continue;  // secrets, read in validate()
+    if (is_secret_env(name)) continue;  // read by load_secrets()
     const Flag* flag = nullptr;
     for (const Flag& f : kFlags)
       if (env_name_for(f.name) == name) flag = &f;
@@ -426,10 +465,9 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
       error = fmt::format("{}: no such setting (a typo? see --help for every ECS_METRICS_PUSHER_* name)", name);
       return ParseOutcome::ExitConfig;
     }
-    if (value.empty() && flag->kind != Kind::List) continue;
-    if (flag->kind == Kind::List) clear_list(o, flag->name);
-    std::string err = flag->apply(o, value);
-    if (!err.empty()) {
+    if (value.empty() && flag->binding.kind != Kind::List) continue;
+    flag->binding.clear(o);
+    if (std::string err = flag->binding.apply(o, value); !err.empty()) {
       error = fmt::format("{} (--{}): {}", name, flag->name, err);
       return ParseOutcome::ExitConfig;
     }
@@ -438,8 +476,8 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
   // 2. The command line.
   std::vector<option> longopts;
   for (size_t i = 0; i < kFlagCount; ++i)
-    longopts.push_back({kFlags[i].name, kFlags[i].kind == Kind::Bool ? optional_argument : required_argument, nullptr,
-                        static_cast<int>(1000 + i)});
+    longopts.push_back({kFlags[i].name, kFlags[i].binding.kind == Kind::Bool ? optional_argument : required_argument,
+                        nullptr, static_cast<int>(1000 + i)});
   longopts.push_back({"help", no_argument, nullptr, 'h'});
   longopts.push_back({"version", no_argument, nullptr, 'V'});
   longopts.push_back({nullptr, 0, nullptr, 0});
@@ -458,14 +496,14 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
     if (c == '?') {
       if (optopt >= 1000) error = fmt::format("--{}: missing value (write --{}=VALUE)", written, written);
       else if (optopt) error = fmt::format("-{}: unknown flag (see --help)", static_cast<char>(optopt));
-      else error = fmt::format("--{}: unknown flag (see --help)", written);
+      else error = fmt::format("--{}: unknown flag (see --help)", printable(written, 60));
       return ParseOutcome::ExitConfig;
     }
     // getopt_long accepts any unambiguous prefix (--int for --interval); we
     // do not, so that adding a flag never changes what an old command means.
     const char* full = c == 'h' ? "help" : c == 'V' ? "version" : kFlags[c - 1000].name;
     if (written != full && !(written.size() == 1 && (c == 'h' || c == 'V'))) {
-      error = fmt::format("--{}: unknown flag (did you mean --{}?)", written, full);
+      error = fmt::format("--{}: unknown flag (did you mean --{}?)", printable(written, 60), full);
       return ParseOutcome::ExitConfig;
     }
     if (c == 'h') {
@@ -478,31 +516,34 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
     }
     const size_t i = static_cast<size_t>(c - 1000);
     const Flag& f = kFlags[i];
-    if (f.kind == Kind::List && !list_seen[i]) {
-      clear_list(o, f.name);
+    if (!list_seen[i]) {
+      f.binding.clear(o);
       list_seen[i] = true;
     }
-    std::string err = f.apply(o, optarg ? optarg : "");
-    if (!err.empty()) {
+    if (std::string err = f.binding.apply(o, optarg ? optarg : ""); !err.empty()) {
       error = fmt::format("--{}: {}", f.name, err);
       return ParseOutcome::ExitConfig;
     }
   }
   if (optind < argc) {
-    error = fmt::format("unexpected argument '{}' (flags are written --name=value)", argv[optind]);
+    error = fmt::format("unexpected argument '{}' (flags are written --name=value)", printable(argv[optind], 60));
     return ParseOutcome::ExitConfig;
   }
 
-  // 3. What only makes sense as a whole.
+  // 3. What only makes sense as a whole, then the secrets.
   error = validate(o, envp);
+  if (error.empty()) error = load_secrets(o, envp);
   return error.empty() ? ParseOutcome::Run : ParseOutcome::ExitConfig;
 }
 
 std::vector<std::pair<std::string, std::string>> describe(const Options& o) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const Flag& f : kFlags) out.emplace_back(f.name, f.show(o));
-  out.emplace_back("pushgateway.password", o.pushgateway_password.empty() ? "" : "<redacted>");
-  out.emplace_back("pushgateway.bearer-token", o.pushgateway_bearer_token.empty() ? "" : "<redacted>");
+  for (const Flag& f : kFlags) out.emplace_back(f.name, f.binding.show(o));
+  for (const Secret& s : kSecrets) {
+    std::string name(s.file_flag);
+    name.resize(name.rfind("-file"));
+    out.emplace_back(name, s.value(const_cast<Options&>(o)).empty() ? "" : "<redacted>");
+  }
   return out;
 }
 

@@ -14,7 +14,6 @@
 
 namespace emp {
 
-using SteadyTime = std::chrono::steady_clock::time_point;
 
 class Scheduler {
  public:

@@ -1,30 +1,42 @@
-// sink: where a cycle's metrics go. Each sink renders the set itself, since
-// each adds its own labels (the textfile adds the task identity; the
-// Pushgateway gets it from the grouping key).
+// sink: where a cycle's metrics go. The contract is the two calls below and
+// their arguments; a sink keeps no hidden per-call state. Each sink renders
+// the set itself, since each adds its own labels (the textfile adds the task
+// identity; the Pushgateway gets it from the grouping key).
 #pragma once
 
-#include <chrono>
 #include <string>
 #include <string_view>
 
+#include "duration.h"
 #include "metrics.h"
 #include "model.h"
 
 namespace emp {
+
+// Everything one delivery needs.
+struct Delivery {
+  const MetricSet& set;
+  // May be unknown (never fetched yet): a sink that needs it fails with a clear cause.
+  const TaskIdentity& identity;
+  // This cycle's metadata read succeeded. When false the set holds only the
+  // exporter's own series (`success 0`): a sink keeps the last good task and
+  // container series rather than replace them with nothing.
+  bool metadata_ok;
+  // The call returns by then, retries included (the next cycle is due, or
+  // the shutdown budget ends).
+  SteadyTime deadline;
+};
 
 class Sink {
  public:
   virtual ~Sink() = default;
   // Short name for logs and the `sink` label: "textfile", "pushgateway".
   virtual std::string_view name() const = 0;
-  // Delivers one cycle. `identity` may be unknown (never fetched yet): a sink
-  // that needs it fails with a clear cause. Returns false with a one-line cause.
-  virtual bool deliver(const MetricSet& set, const TaskIdentity& identity, std::string& error) = 0;
-  // Shutdown with --delete-on-exit: remove what this sink published.
-  virtual bool remove(const TaskIdentity& identity, std::string& error) = 0;
-  // The next deliver() or remove() must return by `deadline`, retries included
-  // (e.g. before the next cycle is due). Without it a sink uses its own budget.
-  virtual void set_deadline(std::chrono::steady_clock::time_point deadline) { (void)deadline; }
+  // Delivers one cycle. Returns false with a one-line cause in `error`.
+  virtual bool deliver(const Delivery& delivery, std::string& error) = 0;
+  // Removes what this sink published for `identity` (shutdown, identity
+  // change), by `deadline`. Nothing published is not an error.
+  virtual bool remove(const TaskIdentity& identity, SteadyTime deadline, std::string& error) = 0;
 };
 
 }  // namespace emp

@@ -98,7 +98,9 @@ class TextfileSink final : public Sink {
 
   std::string_view name() const override { return "textfile"; }
 
-  bool deliver(const MetricSet& set, const TaskIdentity& identity, std::string& error) override {
+  bool deliver(const Delivery& delivery, std::string& error) override {
+    const MetricSet& set = delivery.set;
+    const TaskIdentity& identity = delivery.identity;
     // Files of many tasks share one node_exporter: every series carries the task id.
     identity_labels(identity, container_extra_, exporter_extra_);
     render_text(set, ExtraLabels{container_extra_, exporter_extra_}, text_);
@@ -123,7 +125,8 @@ class TextfileSink final : public Sink {
     return write_file_atomically(path, text_, error);
   }
 
-  bool remove(const TaskIdentity& identity, std::string& error) override {
+  // Local file operations finish at once; no deadline to watch.
+  bool remove(const TaskIdentity& identity, SteadyTime, std::string& error) override {
     if (options_.path == "-") return true;
     std::string path;
     if (!target(identity, path, error)) return false;
@@ -162,8 +165,8 @@ class TextfileSink final : public Sink {
 
 }  // namespace
 
-std::unique_ptr<Sink> make_textfile_sink(TextfileOptions options) {
-  return std::make_unique<TextfileSink>(std::move(options));
+std::unique_ptr<Sink> make_textfile_sink(const TextfileOptions& options) {
+  return std::make_unique<TextfileSink>(options);
 }
 
 }  // namespace emp

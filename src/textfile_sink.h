@@ -13,9 +13,11 @@ struct TextfileOptions {
   std::string directory;  // writes <directory>/<name>
   std::string name;       // default "ecs_<task_id>.prom"
   std::string path;       // or this exact path; "-" is standard output
+
+  bool enabled() const { return !directory.empty() || !path.empty(); }
 };
 
-std::unique_ptr<Sink> make_textfile_sink(TextfileOptions options);
+std::unique_ptr<Sink> make_textfile_sink(const TextfileOptions& options);
 
 // Replaces `path` with `content`: a temporary file in the same directory whose
 // name does not end in .prom, fsync, rename, mode 0644. On failure the old

@@ -77,6 +77,12 @@ TEST_CASE("textfile: a failed write keeps the old file and leaves no temp file")
   CHECK(error.find("No such file or directory") != std::string::npos);
 }
 
+namespace {
+bool deliver(Sink& sink, const MetricSet& set, const TaskIdentity& id, std::string& error) {
+  return sink.deliver({set, id, true, std::chrono::steady_clock::now() + std::chrono::seconds(5)}, error);
+}
+}  // namespace
+
 TEST_CASE("textfile sink: file named after the task, task identity on every series") {
   TempDir d;
   auto sink = make_textfile_sink({d.path.string(), "", ""});
@@ -86,15 +92,15 @@ TEST_CASE("textfile sink: file named after the task, task identity on every seri
   set.add(Metric::ContainerCpuUsage, c, 1);
   set.add(Metric::ExporterSuccess, 0, 1);
   std::string error;
-  REQUIRE_MESSAGE(sink->deliver(set, identity(), error), error);
+  REQUIRE_MESSAGE(deliver(*sink, set, identity(), error), error);
   const std::string text = slurp(d.path / "ecs_abc123.prom");
   CHECK(text.find("ee_container_cpu_usage_seconds_total{container_name=\"app\",task_id=\"abc123\"} 1\n") != std::string::npos);
   CHECK(text.find("ee_ecs_metrics_exporter_success{task_family=\"fam\",task_revision=\"3\",task_id=\"abc123\"} 1\n") !=
         std::string::npos);
-  REQUIRE(sink->remove(identity(), error));
+  REQUIRE(sink->remove(identity(), std::chrono::steady_clock::now(), error));
   CHECK(entries(d.path) == 0);
   // Without an identity the default file name cannot be known.
-  CHECK_FALSE(sink->deliver(set, TaskIdentity{}, error));
+  CHECK_FALSE(deliver(*sink, set, TaskIdentity{}, error));
   CHECK(error.find("task identity not known") != std::string::npos);
 }
 
@@ -108,7 +114,7 @@ TEST_CASE("textfile sink: a FIFO or device path is written into, never replaced"
   MetricSet set;
   set.add(Metric::ExporterSuccess, 0, 1);
   std::string error;
-  REQUIRE_MESSAGE(sink->deliver(set, identity(), error), error);
+  REQUIRE_MESSAGE(deliver(*sink, set, identity(), error), error);
   char buf[4096];
   ssize_t n = ::read(reader, buf, sizeof buf);
   ::close(reader);
@@ -117,10 +123,10 @@ TEST_CASE("textfile sink: a FIFO or device path is written into, never replaced"
   struct stat st {};
   REQUIRE(stat(fifo.c_str(), &st) == 0);
   CHECK(S_ISFIFO(st.st_mode));      // still a FIFO
-  CHECK(sink->remove(identity(), error));
+  CHECK(sink->remove(identity(), std::chrono::steady_clock::now(), error));
   CHECK(fs::exists(fifo));          // --delete-on-exit leaves devices alone
   // A directory in the way is an error, not a rename over it.
   auto into_dir = make_textfile_sink({"", "", d.path.string()});
-  CHECK_FALSE(into_dir->deliver(set, identity(), error));
+  CHECK_FALSE(deliver(*into_dir, set, identity(), error));
   CHECK(error.find("not a regular file") != std::string::npos);
 }

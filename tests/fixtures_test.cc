@@ -35,12 +35,12 @@ TEST_CASE("fixtures: every bundled body parses as what it is") {
     std::string error;
     if (is_task(rel)) {
       TaskMeta t;
-      CHECK_MESSAGE(parser.parse_task(padded(body), t, error), error);
+      CHECK_MESSAGE(parser.parse_task(PaddedBody(body), t, error), error);
       CHECK(!identity_of(t).task_id.empty());
       ++tasks;
     } else {
       TaskStats s;
-      CHECK_MESSAGE(parser.parse_stats(padded(body), s, error), error);
+      CHECK_MESSAGE(parser.parse_stats(PaddedBody(body), s, error), error);
       ++stats;
     }
   }
@@ -59,12 +59,12 @@ TEST_CASE("fixtures: every task body collects and renders with any stats body") 
     const std::string task_body = emp::test::read_fixture(task_rel);
     TaskMeta t;
     std::string error;
-    REQUIRE(parser.parse_task(padded(task_body), t, error));
+    REQUIRE(parser.parse_task(PaddedBody(task_body), t, error));
     for (const auto& stats_rel : files) {
       if (is_task(stats_rel) || stats_rel.find("container-stats") != std::string::npos) continue;
       const std::string stats_body = emp::test::read_fixture(stats_rel);
       TaskStats s;
-      REQUIRE(parser.parse_stats(padded(stats_body), s, error));
+      REQUIRE(parser.parse_stats(PaddedBody(stats_body), s, error));
       MetricSet set;
       Collector().collect(t, s, set);
       render_text(set, ExtraLabels{}, text);
@@ -82,18 +82,18 @@ TEST_CASE("fixtures: truncated and corrupted bodies are errors, not crashes") {
     const std::string whole = emp::test::read_fixture(rel);
     const size_t step = std::max<size_t>(1, whole.size() / 97);
     for (size_t cut = 0; cut < whole.size(); cut += step) {
-      std::string body = emp::test::padded_copy(std::string_view(whole).substr(0, cut));
+      std::string body(std::string_view(whole).substr(0, cut));
       std::string error;
       TaskMeta t;
       TaskStats s;
-      bool ok = is_task(rel) ? parser.parse_task(padded(body), t, error) : parser.parse_stats(padded(body), s, error);
+      bool ok = is_task(rel) ? parser.parse_task(PaddedBody(body), t, error) : parser.parse_stats(PaddedBody(body), s, error);
       // A prefix of a JSON object is never a complete object (except the whole).
       CHECK_FALSE(ok);
       CHECK(error.find("at byte") != std::string::npos);
       // Flip one byte into something JSON cannot contain.
-      body = emp::test::padded_copy(whole);
+      body = whole;
       body[cut] = '\x01';
-      ok = is_task(rel) ? parser.parse_task(padded(body), t, error) : parser.parse_stats(padded(body), s, error);
+      ok = is_task(rel) ? parser.parse_task(PaddedBody(body), t, error) : parser.parse_stats(PaddedBody(body), s, error);
       if (!ok) CHECK(!error.empty());
       cases += 2;
     }

@@ -12,6 +12,8 @@ PACKAGES=(
   python3 curl jq openssl iproute2 procps apache2-utils
   # hardening (issue 7): libFuzzer targets, the leak check
   clang-14 libclang-rt-14-dev valgrind
+  # static checks (tests/lint.sh)
+  clang-tidy clang-format
 )
 PACKAGES+=(${EMP_EXTRA_PACKAGES:-})
 

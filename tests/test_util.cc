@@ -9,19 +9,13 @@
 
 namespace emp::test {
 
-std::string padded_copy(std::string_view body) {
-  std::string s(body);
-  s.reserve(s.size() + simdjson::SIMDJSON_PADDING);
-  return s;
-}
-
 std::string read_fixture(std::string_view rel) {
   const std::string path = std::string(EMP_FIXTURES) + "/" + std::string(rel);
   std::ifstream in(path, std::ios::binary);
   REQUIRE_MESSAGE(in.good(), "missing fixture " << path);
   std::stringstream ss;
   ss << in.rdbuf();
-  return padded_copy(ss.str());
+  return ss.str();
 }
 
 Parsed collect_pair(std::string_view task_rel, std::string_view stats_rel, ContainerFilter filter) {
@@ -30,8 +24,8 @@ Parsed collect_pair(std::string_view task_rel, std::string_view stats_rel, Conta
   std::string error;
   const std::string task = read_fixture(task_rel);
   const std::string stats = read_fixture(stats_rel);
-  REQUIRE_MESSAGE(parser.parse_task(padded(task), p.task, error), error);
-  REQUIRE_MESSAGE(parser.parse_stats(padded(stats), p.stats, error), error);
+  REQUIRE_MESSAGE(parser.parse_task(PaddedBody(task), p.task, error), error);
+  REQUIRE_MESSAGE(parser.parse_stats(PaddedBody(stats), p.stats, error), error);
   Collector collector(std::move(filter));
   collector.collect(p.task, p.stats, p.set);
   return p;

@@ -12,10 +12,8 @@
 
 namespace emp::test {
 
-// tests/fixtures/<rel>, padded for simdjson. Fails the test when missing.
+// tests/fixtures/<rel>. Fails the test when missing.
 std::string read_fixture(std::string_view rel);
-// A body as the metadata sources keep it (with simdjson padding).
-std::string padded_copy(std::string_view body);
 
 struct Parsed {
   TaskMeta task;
