@@ -24,7 +24,10 @@ struct CycleResult {
 
 class Cycle {
  public:
-  Cycle(std::unique_ptr<MetadataSource> source, std::vector<std::unique_ptr<Sink>> sinks, ContainerFilter filter);
+  // `push_interval`: loop mode's --interval, reported so that alerts can tell
+  // a silent pusher from a --once run (0: once, not reported).
+  Cycle(std::unique_ptr<MetadataSource> source, std::vector<std::unique_ptr<Sink>> sinks, ContainerFilter filter,
+        Duration push_interval = Duration(0));
 
   // Fetches and parses the metadata only (used to learn the identity at
   // start-up). Logs nothing: the caller decides how loud a failure is.
@@ -54,14 +57,19 @@ class Cycle {
   std::unique_ptr<MetadataSource> source_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   MetadataParser parser_;
+  ContainerFilter filter_;
   Collector collector_;
   MetadataBodies bodies_;
   TaskMeta task_;
   TaskStats stats_;
   TaskIdentity identity_;
+  TaskIdentity seen_identity_;      // the identity before this fetch
+  TaskIdentity replaced_identity_;  // the task that was replaced, until its series are removed
+  bool identity_changed_ = false;
   MetricSet set_;
   std::string error_;
 
+  Duration push_interval_;
   uint64_t metadata_errors_ = 0;
   std::vector<uint64_t> sink_errors_;
   // ee_ecs_metrics_exporter_cycle_duration_seconds: the previous cycle's

@@ -72,8 +72,8 @@ int shut_down(Cycle& cycle, const LoopSettings& s, Waiter& waiter, const Wake& s
   waiter.arm_shutdown_deadline(deadline);
   const SteadyTime sinks_deadline = deadline - shutdown_margin(s.shutdown_timeout);
   log::info("stopping", {{"signal", signal_name(stop.signal)}, {"timeout", format_duration(s.shutdown_timeout)},
-                         {"delete_on_exit", s.delete_on_exit ? "true" : "false"}});
-  if (s.delete_on_exit) {
+                         {"delete_on_exit", s.deletes_on_exit() ? "true" : "false"}});
+  if (s.deletes_on_exit()) {
     // A final push would be deleted a moment later, before anyone could
     // scrape it: spend the budget on the deletion alone.
     cycle.remove_published(sinks_deadline);

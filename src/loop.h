@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cycle.h"
@@ -33,8 +34,14 @@ struct LoopSettings {
   Duration jitter{-1};  // largest start delay; -1: a quarter of the interval
   Duration shutdown_timeout{10000};
   Duration startup_retry{30000};  // how long to retry the metadata before the identity is known
-  bool delete_on_exit = false;
+  // Loop mode: on SIGTERM/SIGINT remove what the sinks published (the
+  // Pushgateway group, the textfile), so a stopped task leaves no series
+  // behind. Unset means yes; --delete-on-exit=false keeps the last values.
+  // Not used by --once (its group is replaced by the next run's).
+  std::optional<bool> delete_on_exit;
   uint64_t seed = 0;  // for the start delay
+
+  bool deletes_on_exit() const { return delete_on_exit.value_or(true); }
 
   Duration max_jitter() const { return jitter.count() < 0 ? interval / 4 : jitter; }
 };

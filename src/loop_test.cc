@@ -133,6 +133,7 @@ struct Rig {
     settings.jitter = Duration(0);
     settings.shutdown_timeout = Duration(5000);
     settings.startup_retry = Duration(3000);
+    settings.delete_on_exit = false;  // most cases look at the final cycle
   }
   std::vector<Duration> delivery_times() const {
     std::vector<Duration> out;
@@ -253,6 +254,16 @@ TEST_CASE("loop: SIGHUP is ignored — no extra cycle, the grid holds") {
   CHECK(run_loop(*rig.cycle, rig.settings, rig.waiter) == kExitOk);
   // A signal and a tick at the same instant: the signal wins, so 3 s is the final cycle.
   CHECK(str(rig.delivery_times()) == str(ms({0, 1000, 2000, 3000})));
+}
+
+TEST_CASE("loop: by default a stop removes what was published instead of a final push") {
+  Rig rig;
+  rig.settings.delete_on_exit.reset();
+  CHECK(rig.settings.deletes_on_exit());
+  rig.waiter.signal_at(Duration(1500), SIGTERM);
+  CHECK(run_loop(*rig.cycle, rig.settings, rig.waiter) == kExitOk);
+  CHECK(str(rig.delivery_times()) == str(ms({0, 1000})));
+  CHECK(rig.removals == ms({1500}));
 }
 
 TEST_CASE("loop: --delete-on-exit removes what was published instead of a final push") {

@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
   }
   log_start(options);
 
-  Cycle cycle(std::move(source), std::move(sinks), options.containers);
+  Cycle cycle(std::move(source), std::move(sinks), options.containers,
+              options.loop.once ? Duration(0) : options.loop.interval);
   LoopSettings settings = options.loop;
   settings.seed = std::random_device{}();
   return settings.once ? run_once(cycle, settings, *waiter) : run_loop(cycle, settings, *waiter);

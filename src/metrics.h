@@ -26,6 +26,7 @@ enum class Metric : uint8_t {
   ExporterCycleDuration,
   ExporterMetadataErrors,
   ExporterPushErrors,
+  ExporterInterval,
   TaskInfo,
   TaskCpuLimit,
   TaskMemoryLimit,

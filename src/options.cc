@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <type_traits>
 
@@ -66,6 +67,12 @@ std::string parse(size_t& out, std::string_view v) {  // byte counts
   out = static_cast<size_t>(n);
   return "";
 }
+std::string parse(std::optional<bool>& out, std::string_view v) {  // unset: the stage's default
+  bool b = false;
+  if (std::string e = parse(b, v); !e.empty()) return e;
+  out = b;
+  return "";
+}
 std::string parse(std::vector<std::string>& out, std::string_view v) {  // repeatable: appends
   for (auto& s : split_list(v)) out.push_back(std::move(s));
   return "";
@@ -89,6 +96,7 @@ std::string parse(LogFormat& out, std::string_view v) {
 std::string show(const std::string& v) { return v; }
 std::string show(bool v) { return v ? "true" : "false"; }
 std::string show(Duration v) { return format_duration(v); }
+std::string show(const std::optional<bool>& v) { return v ? show(*v) : "(default)"; }
 std::string show(size_t v) { return std::to_string(v); }
 std::string show(const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ",")); }
 std::string show(LogLevel v) { return std::string(kLogLevelNames[static_cast<int>(v)]); }
@@ -114,7 +122,7 @@ auto& member(Options& o) {
 template <auto... Path>
 constexpr Binding bind() {
   using T = std::remove_cvref_t<decltype(member<Path...>(std::declval<Options&>()))>;
-  constexpr Kind kind = std::is_same_v<T, bool>                       ? Kind::Bool
+  constexpr Kind kind = std::is_same_v<T, bool> || std::is_same_v<T, std::optional<bool>> ? Kind::Bool
                         : std::is_same_v<T, std::vector<std::string>> ? Kind::List
                                                                       : Kind::Value;
   return {kind, [](Options& o, std::string_view v) { return parse(member<Path...>(o), v); },
@@ -216,7 +224,7 @@ const Flag kFlags[] = {
   {"textfile.path", "", "Write the metrics to this file path (replaced atomically), or to standard output with '-'.", bind<&Options::textfile, &TF::path>()},
   {"pushgateway.url", "", "Push to this Pushgateway (http:// or https://, a path prefix is kept).", bind_url<kPG, &PG::url>()},
   {"pushgateway.job", "ecs", "The job label of the grouping key.", bind<kPG, &PG::job>()},
-  {"pushgateway.grouping-labels", "task_family,task_revision,task_id", "Task identity labels in the grouping key, in order: task_id, task_family, task_revision, cluster, service_name, availability_zone, launch_type.", kGroupingLabels},
+  {"pushgateway.grouping-labels", "task_family,task_revision,task_id; with --once: task_family", "Task identity labels in the grouping key, in order: task_id, task_family, task_revision, cluster, service_name, availability_zone, launch_type. Identity labels left out go on the series.", kGroupingLabels},
   {"pushgateway.grouping-label", "", "A static NAME=VALUE added to the grouping key (repeatable; comma-separated in the environment).", kStaticGroupingLabels},
   {"pushgateway.method", "put", "put replaces the whole group each cycle; post replaces only the pushed metric names.", kPushgatewayMethod},
   {"pushgateway.gzip", "true", "Compress the pushed body with gzip (Pushgateway 1.5 and later accept it).", bind<kPG, &PG::gzip>()},
@@ -230,7 +238,7 @@ const Flag kFlags[] = {
   {"pushgateway.insecure-skip-verify", "false", "Do not verify the Pushgateway's TLS certificate (logs a warning).", bind<kPG, kPGHttp, &HC::insecure_skip_verify>()},
   {"pushgateway.connect-timeout", "2s", "Connect timeout for the Pushgateway.", bind<kPG, kPGHttp, &HC::connect_timeout>()},
   {"pushgateway.timeout", "5s", "Total timeout for one push attempt (retries stay within the interval).", bind<kPG, kPGHttp, &HC::timeout>()},
-  {"delete-on-exit", "false", "On shutdown, delete the Pushgateway group and remove the textfile.", bind<&Options::loop, &LS::delete_on_exit>()},
+  {"delete-on-exit", "true", "Loop mode: on SIGTERM/SIGINT delete the Pushgateway group and remove the textfile, so a stopped task leaves no series (false keeps the last values).", bind<&Options::loop, &LS::delete_on_exit>()},
   {"once", "false", "Run one cycle and exit (scheduled tasks, cron); see the exit codes. The delivery has --shutdown-timeout, retries included.", bind<&Options::loop, &LS::once>()},
   {"interval", "15s", "Time between cycles in loop mode.", bind<&Options::loop, &LS::interval>()},
   {"interval.jitter", "interval/4", "Largest random delay before the first cycle, so a fleet does not push in lockstep.", kJitter},
@@ -241,6 +249,12 @@ const Flag kFlags[] = {
 };
 // clang-format on
 constexpr size_t kFlagCount = std::size(kFlags);
+
+size_t flag_index(std::string_view name) {
+  for (size_t i = 0; i < kFlagCount; ++i)
+    if (name == kFlags[i].name) return i;
+  return kFlagCount;  // not reached: names are the table's own
+}
 
 // Durations that must be greater than 0 (the others may be 0).
 struct PositiveDuration {
@@ -401,7 +415,7 @@ std::string validate(Options& o, char** envp) {
   if (o.pushgateway.enabled())
     if (std::string e = check_pushgateway(o.pushgateway); !e.empty()) return e;
   if (o.loop.jitter > o.loop.interval) return "--interval.jitter: must not exceed --interval";
-  if (o.loop.once && o.loop.delete_on_exit)
+  if (o.loop.once && o.loop.delete_on_exit.value_or(false))
     return "--delete-on-exit: cannot be used with --once (the group or file would be removed right after the push)";
   return "";
 }
@@ -445,6 +459,7 @@ std::string help_text() {
 }
 
 ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::string& error) {
+  std::vector<bool> given(kFlagCount, false);  // set by the environment or the command line
   // 1. The environment. An empty value counts as unset (task definitions
   // often carry empty variables), except for lists, where it means "none".
   // A variable with our prefix that names no flag is a typo we refuse, rather
@@ -466,6 +481,7 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
       return ParseOutcome::ExitConfig;
     }
     if (value.empty() && flag->binding.kind != Kind::List) continue;
+    given[static_cast<size_t>(flag - kFlags)] = true;
     flag->binding.clear(o);
     if (std::string err = flag->binding.apply(o, value); !err.empty()) {
       error = fmt::format("{} (--{}): {}", name, flag->name, err);
@@ -516,6 +532,7 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
     }
     const size_t i = static_cast<size_t>(c - 1000);
     const Flag& f = kFlags[i];
+    given[i] = true;
     if (!list_seen[i]) {
       f.binding.clear(o);
       list_seen[i] = true;
@@ -530,7 +547,12 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
     return ParseOutcome::ExitConfig;
   }
 
-  // 3. What only makes sense as a whole, then the secrets.
+  // 3. Defaults that depend on the mode, then what only makes sense as a
+  // whole, then the secrets.
+  if (o.loop.once && !given[flag_index("pushgateway.grouping-labels")]) {
+    o.pushgateway.grouping_labels = {std::string(PG::kOnceGroupingLabel)};
+    o.pushgateway.runs_share_group = true;
+  }
   error = validate(o, envp);
   if (error.empty()) error = load_secrets(o, envp);
   return error.empty() ? ParseOutcome::Run : ParseOutcome::ExitConfig;

@@ -75,8 +75,11 @@ class PushgatewaySink final : public Sink {
 
   bool deliver(const Delivery& d, std::string& error) override {
     if (!build_url(d.identity, error)) return false;
-    // The Pushgateway adds the grouping labels to every series itself.
-    render_text(d.set, ExtraLabels{}, text_);
+    // The Pushgateway adds the grouping labels to every series itself; the
+    // task's identity labels the key leaves out go on the series, so that
+    // they still say which task (and which run, with --once) they are from.
+    series_labels(d.identity);
+    render_text(d.set, ExtraLabels{container_extra_, exporter_extra_}, text_);
     if (!valid_utf8(text_)) {
       error = "the metrics text is not valid UTF-8 (a label value from the metadata?); not pushing, since the "
               "Pushgateway would store a group it cannot expose";
@@ -174,7 +177,8 @@ class PushgatewaySink final : public Sink {
     if (base_.starts_with("http://") && (!h.password.empty() || !h.bearer_token.empty()))
       log::warn("Pushgateway credentials will be sent over plain http; use an https:// URL");
     const auto& labels = options_.grouping_labels;
-    if (!labels.empty() && std::find(labels.begin(), labels.end(), "task_id") == labels.end())
+    if (!options_.runs_share_group && !labels.empty() &&
+        std::find(labels.begin(), labels.end(), "task_id") == labels.end())
       log::warn("the Pushgateway grouping key has no task_id: tasks with the same key replace each other's group",
                 {{"grouping_labels", fmt::format("{}", fmt::join(labels, ","))}});
     for (const auto& [name, value] : options_.static_labels) {
@@ -183,6 +187,26 @@ class PushgatewaySink final : public Sink {
                   "group's series equal those of a group without it",
                   {{"label", name}});
     }
+  }
+
+  // Of task_family, task_revision, task_id (what the textfile puts on its
+  // series), those the grouping key does not carry: task_id alone on
+  // container series (they have the other two), all three on the exporter's.
+  void series_labels(const TaskIdentity& identity) {
+    container_extra_.clear();
+    exporter_extra_.clear();
+    const auto& key = options_.grouping_labels;
+    auto add = [&](std::string& out, std::string_view name, const std::string& value) {
+      if (std::find(key.begin(), key.end(), name) != key.end()) return;
+      if (!out.empty()) out += ',';
+      out.append(name).append("=\"");
+      append_escaped_label_value(out, value);
+      out += '"';
+    };
+    add(exporter_extra_, "task_family", identity.task_family);
+    add(exporter_extra_, "task_revision", identity.task_revision);
+    add(exporter_extra_, "task_id", identity.task_id);
+    add(container_extra_, "task_id", identity.task_id);
   }
 
   // url_ = base + "/metrics/job/<job>/…" for this identity (buffers reused).
@@ -212,6 +236,8 @@ class PushgatewaySink final : public Sink {
   // Reused from cycle to cycle.
   std::vector<GroupingLabel> labels_;
   std::string url_;
+  std::string container_extra_;
+  std::string exporter_extra_;
   std::string text_;
   std::string gzipped_;
   HttpResponse response_;

@@ -24,6 +24,11 @@ struct PushgatewayOptions {
   std::string url;
   std::string job = "ecs";
   std::vector<std::string> grouping_labels = {"task_family", "task_revision", "task_id"};
+  // With --once, unless --pushgateway.grouping-labels is given: the runs of a
+  // scheduled task share one group, which each run replaces (its task id is
+  // a label on the series), instead of adding a group per run forever.
+  static constexpr std::string_view kOnceGroupingLabel = "task_family";
+  bool runs_share_group = false;  // set for that --once default: no warning about it
   std::vector<std::pair<std::string, std::string>> static_labels;
   bool put = true;  // PUT replaces the group; POST only the pushed names
   bool gzip = true;

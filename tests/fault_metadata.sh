@@ -30,7 +30,7 @@ heal_metadata() { # CONTROL
 D=$T/textfile; mkdir -p "$D"
 F=$D/ecs_$TASK_ID.prom
 LOG=$T/pusher.log
-COMMON=(--metadata.url="$META_URL" --metadata.timeout=250ms --metadata.connect-timeout=250ms
+COMMON=(--delete-on-exit=false --metadata.url="$META_URL" --metadata.timeout=250ms --metadata.connect-timeout=250ms
         --metadata.max-body-bytes=1000000 --textfile.directory="$D" --interval=300ms --interval.jitter=0s
         --shutdown-timeout=3s)
 SUCCESS=ee_ecs_metrics_exporter_success

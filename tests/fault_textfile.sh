@@ -30,7 +30,7 @@ _fault_cleanup() {
   _cleanup
 }
 trap _fault_cleanup EXIT
-COMMON=(--metadata.url="$META_URL" --interval=200ms --interval.jitter=0s --shutdown-timeout=3s)
+COMMON=(--delete-on-exit=false --metadata.url="$META_URL" --interval=200ms --interval.jitter=0s --shutdown-timeout=3s)
 
 # run_case NAME CAUSE_ERE BREAK_CMD REPAIR_CMD [pusher prefix...]
 # The pusher writes D/m.prom; BREAK_CMD breaks it, REPAIR_CMD repairs it.

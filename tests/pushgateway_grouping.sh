@@ -5,6 +5,9 @@
 # refused at start-up, before any byte is sent, and the Pushgateway stays
 # healthy; DELETE of such a group works (--delete-on-exit).
 . "$(dirname "$0")/lib.sh"
+# These cases check the loop's grouping key through --once runs; --once alone
+# groups by task family (tests/stale_data.sh covers that).
+export ECS_METRICS_PUSHER_PUSHGATEWAY_GROUPING_LABELS=task_family,task_revision,task_id
 
 FIX=ecs_exporter/fargate-awsvpc-cgroupv1
 TASK_ID=bae32def0ab64f06818e8862e58f8d6d

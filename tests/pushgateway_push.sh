@@ -5,6 +5,9 @@
 # metadata read keeps the last container series and reports success 0; one
 # kept-alive connection across cycles; --delete-on-exit deletes the group.
 . "$(dirname "$0")/lib.sh"
+# These cases check the loop's grouping key through --once runs; --once alone
+# groups by task family (tests/stale_data.sh covers that).
+export ECS_METRICS_PUSHER_PUSHGATEWAY_GROUPING_LABELS=task_family,task_revision,task_id
 
 FIX=ecs_exporter/fargate-awsvpc-cgroupv1
 TASK_ID=bae32def0ab64f06818e8862e58f8d6d

@@ -33,7 +33,7 @@ start_fake_metadata $FIX.task.json $FIX.stats.json --advance; META=$PEER_PORT
 start_pushgateway; PGW=$PEER_PORT PGW_PID=$PEER_PID
 D=$T/textfile; mkdir -p "$D"; F=$D/ecs_$TASK_ID.prom
 LOG=$T/pusher.log
-FLAGS=(--metadata.url="$META_URL" --metadata.timeout=100ms --pushgateway.url="http://127.0.0.1:$PGW"
+FLAGS=(--delete-on-exit=false --metadata.url="$META_URL" --metadata.timeout=100ms --pushgateway.url="http://127.0.0.1:$PGW"
        --pushgateway.timeout=100ms --textfile.directory="$D" --interval="$INTERVAL" --interval.jitter=0s
        --shutdown-timeout=5s)
 if [ $VALGRIND = 1 ]; then
