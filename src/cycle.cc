@@ -42,6 +42,7 @@ void Cycle::add_exporter_metrics(bool success) {
   set_.add(Metric::ExporterSuccess, 0, success ? 1 : 0);
   uint32_t version = set_.new_labels();
   set_.append_label(version, "version", EMP_VERSION);
+  set_.append_label(version, "revision", EMP_REVISION);
   set_.add(Metric::ExporterBuildInfo, version, 1);
   const double seconds = previous_cycle_seconds_ >= 0
                             ? previous_cycle_seconds_

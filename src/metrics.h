@@ -66,7 +66,7 @@ struct MetricDef {
 // real value (tests check that collect() writes no other name).
 inline constexpr std::string_view kSeriesLabelNames[] = {
     "container_name", "container_id", "task_family", "task_revision", "cluster", "task_arn",
-    "launch_type", "availability_zone", "service_name", "known_status", "version", "sink"};
+    "launch_type", "availability_zone", "service_name", "known_status", "version", "revision", "sink"};
 
 // The metric table, in output order. README's metric table is written from it
 // (and a test checks the two agree).

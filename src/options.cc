@@ -18,7 +18,7 @@
 
 #include "grouping_key.h"
 #include "http_client.h"
-#include "version.h"
+#include "version_info.h"
 
 namespace emp {
 namespace {
@@ -527,7 +527,7 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
       return ParseOutcome::ExitOk;
     }
     if (c == 'V') {
-      fmt::print("ecs-metrics-pusher {}\n", EMP_VERSION);
+      fmt::print("{}", version_text());
       return ParseOutcome::ExitOk;
     }
     const size_t i = static_cast<size_t>(c - 1000);
