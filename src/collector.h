@@ -20,9 +20,26 @@ struct ContainerFilter {
   bool accepts(std::string_view name) const;
 };
 
-// Turns one cycle's model into samples. It keeps, for the life of the
-// process, the last cumulative values of every container it has seen, so that
-// the task's counters never go backwards when a container stops.
+// A cumulative counter of one container as the task row sees it: when the
+// container restarts in place (same DockerId, its cgroup counters start again
+// near 0) the value before the restart is carried, so the task's sum never
+// goes backwards. The container's own series may reset; that is what a
+// restart is.
+struct Cumulative {
+  double last = 0;     // as the container reports it
+  double carried = 0;  // what it had counted before its restarts
+  void update(double value) {
+    if (value < last) carried += last;
+    last = value;
+  }
+  double total() const { return carried + last; }
+};
+
+// Turns one cycle's model into samples. It keeps the last cumulative values of
+// the containers it has seen, so that the task's counters never go backwards
+// when a container stops or restarts; containers gone from both bodies are
+// folded into one task-level remainder once there are more than a few, so
+// memory stays bounded by the live containers whatever churns.
 class Collector {
  public:
   explicit Collector(ContainerFilter filter = {}) : filter_(std::move(filter)) {}
@@ -35,23 +52,54 @@ class Collector {
   // awsvpc and host tasks share one network namespace: every container sees the
   // task's interfaces, so the task row must count each interface once.
   static bool shares_network(const TaskMeta& task);
+  // Containers remembered beyond those in this cycle's bodies before the
+  // oldest are folded into the remainder.
+  static constexpr size_t kSpareRetained = 64;
+  size_t retained_count() const { return retained_.size(); }
+
+  // The eight counters of an interface, in InterfaceCounters' order.
+  static constexpr size_t kInterfaceCounters = 8;
 
  private:
+  struct RetainedInterface {
+    std::string name;
+    Cumulative counters[kInterfaceCounters];
+  };
   struct Retained {
     std::string docker_id;
-    bool reported = false;  // passes the filter
+    bool seen = false;  // in this cycle's bodies
     bool has_cpu = false;
     bool has_blkio_bytes = false;
     bool has_blkio_ops = false;
-    double cpu_seconds = 0;
+    Cumulative cpu;
+    Cumulative blkio[4];
+    std::vector<RetainedInterface> interfaces;  // sorted by name
+  };
+  // What containers gone for good had counted (see kSpareRetained).
+  struct Remainder {
+    bool has_cpu = false, has_blkio_bytes = false, has_blkio_ops = false;
+    double cpu = 0;
     double blkio[4] = {0, 0, 0, 0};
-    std::vector<InterfaceCounters> interfaces;
+  };
+  struct InterfaceTotal {
+    std::string_view name;
+    double counters[kInterfaceCounters];
   };
   Retained& retained_for(const std::string& docker_id);
+  void record(const ContainerStats& s);
+  void fold_gone(size_t live, bool shared);
+  // Combines per-name totals sorted by name: max for a shared namespace, else sum.
+  static void combine_interfaces(std::vector<InterfaceTotal>& totals, bool shared);
 
   ContainerFilter filter_;
   std::vector<Retained> retained_;
   std::unordered_map<std::string, size_t> retained_index_;
+  Remainder remainder_;
+  struct RemainderInterface {
+    std::string name;
+    double counters[kInterfaceCounters];
+  };
+  std::vector<RemainderInterface> remainder_interfaces_;
   // This cycle's stats by DockerId, sorted: (docker_id, index into stats.containers).
   void index_stats(const TaskStats& stats);
   static constexpr size_t kNoStats = size_t(-1);
@@ -69,7 +117,8 @@ class Collector {
   };
   std::vector<Row> rows_;
   std::vector<size_t> row_order_;
-  std::vector<InterfaceCounters> task_interfaces_;
+  std::vector<InterfaceTotal> task_interfaces_;
+  std::vector<InterfaceCounters> sorted_interfaces_;
 };
 
 }  // namespace emp

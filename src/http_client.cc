@@ -61,8 +61,11 @@ std::string redact_url(std::string_view url) {
   const size_t query = url.find_first_of("?#");
   std::string_view head = url.substr(0, query);
   // User information ends at the last '@' before the query, whatever the
-  // scheme looks like ("https:/u:pw@h", a password holding '/').
-  const size_t at = head.rfind('@');
+  // scheme looks like ("https:/u:pw@h", a password holding '/'); an '@' that
+  // starts a Pushgateway "@base64/" path segment is not one.
+  size_t at = head.rfind('@');
+  while (at != std::string_view::npos && head.substr(at).starts_with("@base64/"))
+    at = at == 0 ? std::string_view::npos : head.rfind('@', at - 1);
   if (at != std::string_view::npos) {
     const size_t scheme_end = head.find("://");
     size_t user_start = 0;

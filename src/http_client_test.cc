@@ -61,6 +61,10 @@ TEST_CASE("redact_url: credentials, queries and fragments never reach a message"
   CHECK(redact_url("host/?token=abc") == "host/?<redacted>");    // no scheme at all
   CHECK(redact_url("http://h/p#frag") == "http://h/p#<redacted>");
   CHECK(redact_url("http://169.254.170.2/v4/u:p@x") == "http://<redacted>@x");
+  // Pushgateway paths carry "@base64/" segments: not user information.
+  CHECK(redact_url("http://h:9091/metrics/job/ecs/service_name@base64/=/task_id/t") ==
+        "http://h:9091/metrics/job/ecs/service_name@base64/=/task_id/t");
+  CHECK(redact_url("https://u:pw@h/metrics/job@base64/ZQ") == "https://<redacted>@h/metrics/job@base64/ZQ");
 }
 
 TEST_CASE("redact: echoed secrets are removed, also base64 basic auth and short ones") {

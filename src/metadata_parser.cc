@@ -109,6 +109,10 @@ void parse_container(const object& c, ContainerMeta& out) {
   read_limits(c, out.cpu_units, out.memory_limit_mib);
   out.restart_count = number_at(c, "RestartCount");
   out.started_at = time_at(c, "StartedAt");
+  out.exit_code = number_at(c, "ExitCode");
+  object health;
+  out.health_status.clear();
+  if (object_at(c, "Health", health)) out.health_status.assign(string_at(health, "status"));
 }
 
 void parse_stats_entry(const object& s, ContainerStats& out) {
@@ -121,11 +125,20 @@ void parse_stats_entry(const object& s, ContainerStats& out) {
     auto total = number_at(usage, "total_usage");
     if (total) out.cpu_seconds = *total / 1e9;
   }
+  object throttling;
+  if (object_at(s, "cpu_stats", cpu) && object_at(cpu, "throttling_data", throttling)) {
+    out.has_throttling = true;
+    out.throttling_periods = number_or_zero(throttling, "periods");
+    out.throttled_periods = number_or_zero(throttling, "throttled_periods");
+    out.throttled_seconds = number_or_zero(throttling, "throttled_time") / 1e9;
+  }
 
   object memory, memory_stats;
   if (object_at(s, "memory_stats", memory)) {
     out.memory_usage = number_at(memory, "usage");
     out.memory_limit = number_at(memory, "limit");
+    out.memory_max_usage = number_at(memory, "max_usage");
+    if (out.memory_max_usage && *out.memory_max_usage <= 0) out.memory_max_usage.reset();  // cgroup v2 writes 0
     auto private_working_set = number_at(memory, "privateworkingset");
     if (private_working_set) {
       out.windows = true;
@@ -143,11 +156,17 @@ void parse_stats_entry(const object& s, ContainerStats& out) {
     for (auto [iface, counters] : networks) {
       object co;
       if (counters.get_object().get(co)) continue;
-      out.interfaces.push_back({std::string(iface), number_or_zero(co, "rx_bytes"), number_or_zero(co, "tx_bytes")});
+      out.interfaces.push_back({std::string(iface), number_or_zero(co, "rx_bytes"), number_or_zero(co, "tx_bytes"),
+                                number_or_zero(co, "rx_packets"), number_or_zero(co, "tx_packets"),
+                                number_or_zero(co, "rx_errors"), number_or_zero(co, "tx_errors"),
+                                number_or_zero(co, "rx_dropped"), number_or_zero(co, "tx_dropped")});
     }
   } else if (object_at(s, "network", networks) && number_at(networks, "rx_bytes")) {
     // Docker API before 1.21: one unnamed interface.
-    out.interfaces.push_back({"eth0", number_or_zero(networks, "rx_bytes"), number_or_zero(networks, "tx_bytes")});
+    out.interfaces.push_back({"eth0", number_or_zero(networks, "rx_bytes"), number_or_zero(networks, "tx_bytes"),
+                              number_or_zero(networks, "rx_packets"), number_or_zero(networks, "tx_packets"),
+                              number_or_zero(networks, "rx_errors"), number_or_zero(networks, "tx_errors"),
+                              number_or_zero(networks, "rx_dropped"), number_or_zero(networks, "tx_dropped")});
   }
 
   object blkio;
@@ -247,6 +266,9 @@ bool MetadataParser::parse_stats(const PaddedBody& body, TaskStats& out, std::st
     s.memory_usage.reset();
     s.memory_cache.reset();
     s.memory_limit.reset();
+    s.memory_max_usage.reset();
+    s.has_throttling = false;
+    s.throttling_periods = s.throttled_periods = s.throttled_seconds = 0;
     s.interfaces.clear();
     s.has_blkio_bytes = s.has_blkio_ops = false;
     s.blkio_read_bytes = s.blkio_write_bytes = s.blkio_read_ops = s.blkio_write_ops = 0;

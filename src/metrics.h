@@ -47,6 +47,22 @@ enum class Metric : uint8_t {
   ContainerBlockWriteBytes,
   ContainerBlockReadOps,
   ContainerBlockWriteOps,
+  ContainerMemoryMaxUsage,
+  ContainerCpuThrottlingPeriods,
+  ContainerCpuThrottledPeriods,
+  ContainerCpuThrottledSeconds,
+  ContainerStatus,
+  ContainerExitCode,
+  ContainerHealthStatus,
+  // The task's interfaces, in InterfaceCounters' order (collector.cc relies on it).
+  TaskNetworkRxBytes,
+  TaskNetworkTxBytes,
+  TaskNetworkRxPackets,
+  TaskNetworkTxPackets,
+  TaskNetworkRxErrors,
+  TaskNetworkTxErrors,
+  TaskNetworkRxDropped,
+  TaskNetworkTxDropped,
   Count
 };
 inline constexpr size_t kMetricCount = static_cast<size_t>(Metric::Count);
@@ -66,7 +82,8 @@ struct MetricDef {
 // real value (tests check that collect() writes no other name).
 inline constexpr std::string_view kSeriesLabelNames[] = {
     "container_name", "container_id", "task_family", "task_revision", "cluster", "task_arn",
-    "launch_type", "availability_zone", "service_name", "known_status", "version", "revision", "sink"};
+    "launch_type", "availability_zone", "service_name", "known_status", "version", "revision", "sink",
+    "interface", "status"};
 
 // The metric table, in output order. README's metric table is written from it
 // (and a test checks the two agree).

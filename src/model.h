@@ -22,6 +22,8 @@ struct ContainerMeta {
   std::optional<double> memory_limit_mib;  // `Limits.Memory`
   std::optional<double> restart_count;     // `RestartCount`
   std::optional<double> started_at;        // `StartedAt`, Unix seconds
+  std::optional<double> exit_code;         // `ExitCode`, once the container stopped
+  std::string health_status;               // `Health.status` when a health check is defined
 };
 
 struct TaskMeta {
@@ -46,6 +48,12 @@ struct InterfaceCounters {
   std::string name;
   double rx_bytes = 0;
   double tx_bytes = 0;
+  double rx_packets = 0;
+  double tx_packets = 0;
+  double rx_errors = 0;
+  double tx_errors = 0;
+  double rx_dropped = 0;
+  double tx_dropped = 0;
 };
 
 // One entry of the `/task/stats` map. `present` is false for `null` and `{}`
@@ -59,6 +67,11 @@ struct ContainerStats {
   std::optional<double> memory_usage;
   std::optional<double> memory_cache;  // v1 `stats.cache`, v2 `stats.inactive_file`
   std::optional<double> memory_limit;  // `memory_stats.limit` (may be host memory or 2^64-1)
+  std::optional<double> memory_max_usage;  // `memory_stats.max_usage` (cgroup v1 only)
+  bool has_throttling = false;  // `cpu_stats.throttling_data` was an object
+  double throttling_periods = 0;
+  double throttled_periods = 0;
+  double throttled_seconds = 0;  // `throttled_time` / 1e9
   std::vector<InterfaceCounters> interfaces;
   bool has_blkio_bytes = false;  // `io_service_bytes_recursive` was a list
   bool has_blkio_ops = false;    // `io_serviced_recursive` was a list

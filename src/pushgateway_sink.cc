@@ -75,6 +75,7 @@ class PushgatewaySink final : public Sink {
 
   bool deliver(const Delivery& d, std::string& error) override {
     if (!build_url(d.identity, error)) return false;
+    if (!identity_checked_) warn_about_empty_labels(d.identity);
     // The Pushgateway adds the grouping labels to every series itself; the
     // task's identity labels the key leaves out go on the series, so that
     // they still say which task (and which run, with --once) they are from.
@@ -189,6 +190,26 @@ class PushgatewaySink final : public Sink {
     }
   }
 
+  // Once, with the first identity: a grouping label this launch type leaves
+  // empty (service_name of a standalone task, availability_zone of an old
+  // agent) still goes out, as @base64/=, but the user should know and pick
+  // another.
+  void warn_about_empty_labels(const TaskIdentity& identity) {
+    identity_checked_ = true;
+    for (const std::string& name : options_.grouping_labels) {
+      const std::string* value = identity.get(name);
+      if (!value || !value->empty()) continue;
+      std::string has;
+      for (std::string_view other : kIdentityLabelNames) {
+        const std::string* v = identity.get(other);
+        if (v && !v->empty() && other != "task_id") has += fmt::format("{}{}={}", has.empty() ? "" : ",", other, *v);
+      }
+      log::warn("a grouping label has no value on this task; it is sent empty, which groups all such tasks together "
+                "(choose another in --pushgateway.grouping-labels)",
+                {{"label", name}, {"launch_type", identity.launch_type}, {"task_has", has}});
+    }
+  }
+
   // Of task_family, task_revision, task_id (what the textfile puts on its
   // series), those the grouping key does not carry: task_id alone on
   // container series (they have the other two), all three on the exporter's.
@@ -236,6 +257,7 @@ class PushgatewaySink final : public Sink {
   // Reused from cycle to cycle.
   std::vector<GroupingLabel> labels_;
   std::string url_;
+  bool identity_checked_ = false;
   std::string container_extra_;
   std::string exporter_extra_;
   std::string text_;

@@ -87,6 +87,16 @@ grep -q 'grouping key has no task_id' "$T"/once-*.log && fail "--once warned abo
 ok "no warning about the --once default grouping key"
 curl -s -X DELETE "http://127.0.0.1:$PGW/metrics/job/ecs/task_family/prom-ecs-exporter-sandbox-main-fargate" >/dev/null
 
+# A grouping label this launch type leaves empty (service_name of a standalone
+# Fargate task): one warning naming it and what the task has instead.
+"$EMP_BIN" --once --metadata.task-file="$(task_variant run4)" --metadata.stats-file="$FIX.stats.json" \
+  --pushgateway.url="http://127.0.0.1:$PGW" --pushgateway.grouping-labels=service_name,task_id 2>"$T/empty.log" ||
+  { cat "$T/empty.log"; fail "--once with service_name failed"; }
+assert_eq "one warning about the empty service_name" 1 "$(grep -c 'level=warn.*label=service_name' "$T/empty.log")"
+grep -q 'task_has=".*task_family=prom-ecs-exporter-sandbox-main-fargate' "$T/empty.log" || fail "the warning does not say what the task has"
+ok "the warning names the label and what the task has instead"
+curl -s -X DELETE "http://127.0.0.1:$PGW/metrics/job/ecs/service_name@base64/=/task_id/run4" >/dev/null
+
 # --- 3. Identity change under a running pusher -------------------------------
 start_fake_metadata "$(task_variant before)" "$FIX.stats.json" --advance; M=$PEER_PORT; MPID=$PEER_PID
 start_pusher "$T/change.log" --metadata.url="$META_URL" --pushgateway.url="http://127.0.0.1:$PGW" \
