@@ -222,9 +222,9 @@ GroupDecision decide_textfile(const TextfileEntry& e, double local_now, const Pr
 
 namespace {
 
-constexpr Duration kOnceBudget{60000};           // a --once pass, retries included
 constexpr size_t kTextfileHead = 64 * 1024;      // our series come first in the file
 constexpr double kSkewWarning = 60;              // seconds
+constexpr Duration kOwnMetricsMinBudget{2000};
 constexpr std::string_view kOwnMetricsFile = "ecs-metrics-pusher-prune.prom";  // not an own task file name
 
 double unix_now() {
@@ -280,7 +280,8 @@ class Janitor {
   int run() {
     for (;;) {
       const SteadyTime start = waiter_.now();
-      const bool ok = pass(start + (o_.once ? kOnceBudget : o_.interval));
+      // A pass, retries included, ends before the next is due (--once: the same budget).
+      const bool ok = pass(start + o_.interval);
       if (o_.once) return ok ? 0 : kExitPruneFailed;
       if (stopping_) return 0;
       for (;;) {
@@ -489,7 +490,8 @@ class Janitor {
     std::string error;
     if (o_.pushgateway_enabled()) {
       const HttpRequest put{"PUT", &own_group_url_, text_, put_headers_.get()};
-      if (!client_->send(put, std::max(deadline, waiter_.now() + o_.http.timeout), response_, error, "Pushgateway"))
+      // What is left of the pass, but a fair chance even when the pass used it all.
+      if (!client_->send(put, std::max(deadline, waiter_.now() + kOwnMetricsMinBudget), response_, error, "Pushgateway"))
         log::warn("cannot push the janitor's own metrics", {{"err", error}});
     } else if (!write_file_atomically(fmt::format("{}/{}", o_.textfile_directory, kOwnMetricsFile), text_, error)) {
       log::warn("cannot write the janitor's own metrics", {{"err", error}});

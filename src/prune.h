@@ -37,7 +37,7 @@ struct PruneOptions {
   Duration older_than{0};          // required, > 0
   bool dry_run = false;
   bool once = false;
-  Duration interval{60000};
+  Duration interval{60000};  // between passes, and the budget of one pass
 
   bool pushgateway_enabled() const { return !pushgateway_url.empty(); }
   bool textfile_enabled() const { return !textfile_directory.empty(); }
