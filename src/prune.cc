@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -59,7 +59,8 @@ bool parse_pushed_groups(const PaddedBody& body, std::vector<PushedGroup>& out, 
   }
   std::string_view status;
   array data;
-  if (root.at_key("status").get_string().get(status) || status != "success" || root.at_key("data").get_array().get(data)) {
+  if (root.at_key("status").get_string().get(status) || status != "success" ||
+      root.at_key("data").get_array().get(data)) {
     error = "the group list is not the Pushgateway's /api/v1/metrics answer (no status \"success\" with a data list)";
     return false;
   }
@@ -98,10 +99,14 @@ std::optional<double> parse_http_date(std::string_view value) {
 
 std::string_view verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::Foreign: return "foreign";
-    case Verdict::Fresh: return "fresh";
-    case Verdict::Stale: return "stale";
-    case Verdict::Odd: return "odd";
+    case Verdict::Foreign:
+      return "foreign";
+    case Verdict::Fresh:
+      return "fresh";
+    case Verdict::Stale:
+      return "stale";
+    case Verdict::Odd:
+      return "odd";
   }
   return "?";
 }
@@ -131,7 +136,8 @@ GroupDecision by_age(double now, double since, const PruneOptions& o, std::strin
   const double age = now - since;
   const double limit = std::chrono::duration<double>(o.older_than).count();
   if (age > limit)
-    return {Verdict::Stale, fmt::format("{} {:.1f}s ago, more than {}", what, age, format_duration(o.older_than)), age, {}};
+    return {
+        Verdict::Stale, fmt::format("{} {:.1f}s ago, more than {}", what, age, format_duration(o.older_than)), age, {}};
   return {Verdict::Fresh, fmt::format("{} {:.1f}s ago", what, age), age, {}};
 }
 
@@ -213,7 +219,8 @@ GroupDecision decide_textfile(const TextfileEntry& e, double local_now, const Pr
   if (!e.problem.empty()) return {Verdict::Odd, e.problem, 0, {}};
   if (!e.regular) return {Verdict::Odd, "not a regular file (a link, FIFO, device or directory)", 0, {}};
   if (!e.own_series)
-    return {Verdict::Odd, fmt::format("holds no {}* series: not written by ecs-metrics-pusher", kOwnSeriesPrefix), 0, {}};
+    return {
+        Verdict::Odd, fmt::format("holds no {}* series: not written by ecs-metrics-pusher", kOwnSeriesPrefix), 0, {}};
   GroupDecision d = by_age(local_now, e.mtime, o, "last written");
   return d;
 }
@@ -222,14 +229,12 @@ GroupDecision decide_textfile(const TextfileEntry& e, double local_now, const Pr
 
 namespace {
 
-constexpr size_t kTextfileHead = 64 * 1024;      // our series come first in the file
-constexpr double kSkewWarning = 60;              // seconds
+constexpr size_t kTextfileHead = 64 * 1024;  // our series come first in the file
+constexpr double kSkewWarning = 60;          // seconds
 constexpr Duration kOwnMetricsMinBudget{2000};
 constexpr std::string_view kOwnMetricsFile = "ecs-metrics-pusher-prune.prom";  // not an own task file name
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 double mtime_of(const struct stat& st) {
   return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
@@ -241,10 +246,14 @@ struct Tally {
   bool read_ok = false;
   bool removals_ok = true;
   void count(Verdict v) {
-    if (v == Verdict::Stale) ++stale;
-    else if (v == Verdict::Fresh) ++kept;
-    else if (v == Verdict::Odd) ++skipped;
-    else ++foreign;
+    if (v == Verdict::Stale)
+      ++stale;
+    else if (v == Verdict::Fresh)
+      ++kept;
+    else if (v == Verdict::Odd)
+      ++skipped;
+    else
+      ++foreign;
   }
 };
 
@@ -328,8 +337,9 @@ class Janitor {
     if (curl_easy_header(client_->handle(), "Date", 0, CURLH_HEADER, -1, &date) == CURLHE_OK)
       now = parse_http_date(date->value);
     if (!now) {
-      log::error("the Pushgateway's answer has no readable Date header, so no group's age can be known; removing nothing",
-                 {{"url", redact_url(list_url_)}});
+      log::error(
+          "the Pushgateway's answer has no readable Date header, so no group's age can be known; removing nothing",
+          {{"url", redact_url(list_url_)}});
       return;
     }
     const double skew = unix_now() - *now;
@@ -419,7 +429,8 @@ class Janitor {
     const int dir = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* listing = dir >= 0 ? ::fdopendir(::dup(dir)) : nullptr;
     if (!listing) {
-      log::error("cannot read the textfile directory; removing nothing", {{"dir", path}, {"err", std::strerror(errno)}});
+      log::error("cannot read the textfile directory; removing nothing",
+                 {{"dir", path}, {"err", std::strerror(errno)}});
       if (dir >= 0) ::close(dir);
       return;
     }
@@ -458,12 +469,11 @@ class Janitor {
       }
     }
     ::close(dir);
-    log::info(o_.dry_run ? "textfile pass (dry run)" : "textfile pass",
-              {{"dir", path},
-               {"stale", std::to_string(t.stale)},
-               {"removed", std::to_string(t.removed)},
-               {"kept", std::to_string(t.kept)},
-               {"skipped", std::to_string(t.skipped)}});
+    log::info(o_.dry_run ? "textfile pass (dry run)" : "textfile pass", {{"dir", path},
+                                                                         {"stale", std::to_string(t.stale)},
+                                                                         {"removed", std::to_string(t.removed)},
+                                                                         {"kept", std::to_string(t.kept)},
+                                                                         {"skipped", std::to_string(t.skipped)}});
   }
 
   // ---- The janitor's own metrics ----
@@ -491,7 +501,8 @@ class Janitor {
     if (o_.pushgateway_enabled()) {
       const HttpRequest put{"PUT", &own_group_url_, text_, put_headers_.get()};
       // What is left of the pass, but a fair chance even when the pass used it all.
-      if (!client_->send(put, std::max(deadline, waiter_.now() + kOwnMetricsMinBudget), response_, error, "Pushgateway"))
+      if (!client_->send(put, std::max(deadline, waiter_.now() + kOwnMetricsMinBudget), response_, error,
+                         "Pushgateway"))
         log::warn("cannot push the janitor's own metrics", {{"err", error}});
     } else if (!write_file_atomically(fmt::format("{}/{}", o_.textfile_directory, kOwnMetricsFile), text_, error)) {
       log::warn("cannot write the janitor's own metrics", {{"err", error}});

@@ -38,11 +38,13 @@ GroupDecision one(const PushedGroup& g, double now = 1000, const PruneOptions& o
 std::string group_json(std::string labels, std::string push, std::string failure = "\"0\"") {
   std::string out = R"({"labels":)" + labels + R"(,"last_push_successful":true)";
   if (!push.empty())
-    out += R"(,"push_time_seconds":{"time_stamp":"2026-12-02T19:28:56Z","type":"GAUGE","help":"x","metrics":[{"labels":)" +
-           labels + R"(,"value":)" + push + "}]}";
+    out +=
+        R"(,"push_time_seconds":{"time_stamp":"2026-12-02T19:28:56Z","type":"GAUGE","help":"x","metrics":[{"labels":)" +
+        labels + R"(,"value":)" + push + "}]}";
   if (!failure.empty())
-    out += R"(,"push_failure_time_seconds":{"time_stamp":"2026-12-02T19:28:56Z","type":"GAUGE","help":"x","metrics":[{"labels":)" +
-           labels + R"(,"value":)" + failure + "}]}";
+    out +=
+        R"(,"push_failure_time_seconds":{"time_stamp":"2026-12-02T19:28:56Z","type":"GAUGE","help":"x","metrics":[{"labels":)" +
+        labels + R"(,"value":)" + failure + "}]}";
   out += R"(,"ee_task_cpu_limit":{"time_stamp":"2026-12-02T19:28:56Z","type":"GAUGE","metrics":[{"labels":)" + labels +
          R"(,"value":"0.25"}]}})";
   return out;
@@ -51,13 +53,14 @@ std::string group_json(std::string labels, std::string push, std::string failure
 }  // namespace
 
 TEST_CASE("prune: reads the Pushgateway's group list") {
-  const std::string body =
-      R"({"status":"success","data":[)" +
-      group_json(R"({"job":"ecs","task_family":"f","task_id":"abc","task_revision":"3"})", R"("1.7962397365321796e+09")") +
-      "," + group_json(R"({"job":"ecs","path":"/var/x"})", R"("1796239700")", R"("1796239701.5")") + "," +
-      group_json(R"({"job":"ecs","task_id":"nopush"})", "") + "," +
-      group_json(R"({"job":"ecs","task_id":"word"})", R"("soon")") + "," + R"({"labels":{"job":7}})" + "," +
-      R"("not an object"]})";
+  const std::string body = R"({"status":"success","data":[)" +
+                           group_json(R"({"job":"ecs","task_family":"f","task_id":"abc","task_revision":"3"})",
+                                      R"("1.7962397365321796e+09")") +
+                           "," +
+                           group_json(R"({"job":"ecs","path":"/var/x"})", R"("1796239700")", R"("1796239701.5")") +
+                           "," + group_json(R"({"job":"ecs","task_id":"nopush"})", "") + "," +
+                           group_json(R"({"job":"ecs","task_id":"word"})", R"("soon")") + "," +
+                           R"({"labels":{"job":7}})" + "," + R"("not an object"]})";
   std::vector<PushedGroup> groups;
   std::string error;
   REQUIRE(parse_pushed_groups(PaddedBody(body), groups, error));
@@ -120,8 +123,8 @@ TEST_CASE("prune: the janitor's clock plays no part") {
   // The same group judged against two Pushgateway times: only `now` matters,
   // whatever the local clock says.
   const PushedGroup g = group({{"job", "ecs"}, {"task_id", "a"}}, 1796239700);
-  CHECK(one(g, 1796239736).verdict == Verdict::Fresh);   // 36 s
-  CHECK(one(g, 1796239761).verdict == Verdict::Stale);   // 61 s
+  CHECK(one(g, 1796239736).verdict == Verdict::Fresh);  // 36 s
+  CHECK(one(g, 1796239761).verdict == Verdict::Stale);  // 61 s
 }
 
 TEST_CASE("prune: only the job's groups, and only those carrying every --prune.match label") {
