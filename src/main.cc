@@ -11,6 +11,7 @@
 #include "log.h"
 #include "loop.h"
 #include "options.h"
+#include "prune.h"
 #include "pushgateway_sink.h"
 #include "signals.h"
 #include "textfile_sink.h"
@@ -41,10 +42,38 @@ void log_start(const emp::Options& options) {
                     {"interval", emp::format_duration(options.loop.interval)}});
 }
 
+// `ecs-metrics-pusher prune …`: the janitor (src/prune.h), its own flags.
+int prune_main(int argc, char** argv) {
+  using namespace emp;
+  Options options;
+  std::string error;
+  switch (parse_prune_options(argc, argv, environ, options, error)) {
+    case ParseOutcome::ExitOk: return kExitOk;
+    case ParseOutcome::ExitConfig:
+      fmt::print(stderr, "ecs-metrics-pusher prune: {}\n", error);
+      return kExitConfig;
+    case ParseOutcome::Run: break;
+  }
+  log::configure(options.log);
+  std::unique_ptr<Waiter> waiter = install_signal_waiter(Duration(10000), kExitShutdownTimeout, error);
+  if (!waiter) {
+    log::error("cannot set up signal handling", {{"err", error}});
+    return kExitConfig;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  std::vector<log::Field> fields = {{"version", EMP_VERSION}, {"mode", options.prune.once ? "once" : "loop"}};
+  const auto config = describe_prune(options);
+  for (const auto& [key, value] : config)
+    if (!value.empty()) fields.push_back({key, value});
+  log::write(LogLevel::Info, "starting prune", fields);
+  return run_prune(options.prune, *waiter);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace emp;
+  if (argc > 1 && std::string_view(argv[1]) == "prune") return prune_main(argc - 1, argv + 1);
   Options options;
   std::string error;
   // Everything below up to install_signal_waiter() does no network I/O, so a

@@ -126,6 +126,25 @@ const std::array<MetricDef, kMetricCount> kMetricDefs = {{
    "Received packets dropped on one of the task's interfaces.", "", "as receive bytes, `rx_dropped`"},
   {Metric::TaskNetworkTxDropped, "ee_task_network_transmit_dropped_total", MetricType::Counter, MetricScope::Container,
    "Packets to send dropped on one of the task's interfaces.", "", "as receive bytes, `tx_dropped`"},
+  // The janitor's (`prune`): label `sink` says whether a group is a Pushgateway group or a textfile.
+  {Metric::PruneLastRunSuccess, "ee_prune_last_run_success", MetricType::Gauge, MetricScope::Exporter,
+   "1 when the janitor's last pass read every group list and directory it prunes and every removal succeeded, else 0.",
+   "", "`prune`: 1 when the last pass read everything and every removal succeeded, else 0"},
+  {Metric::PruneLastRunDuration, "ee_prune_last_run_duration_seconds", MetricType::Gauge, MetricScope::Exporter,
+   "Wall time of the janitor's last pass.",
+   "", "`prune`: seconds the last pass took"},
+  {Metric::PruneGroupsRemoved, "ee_prune_groups_removed_total", MetricType::Counter, MetricScope::Exporter,
+   "Stale groups (Pushgateway groups, textfiles) the janitor removed, since it started.",
+   "", "`prune`: count of removals since the process started (with `--once`: in this run), label `sink`"},
+  {Metric::PruneGroupsStale, "ee_prune_groups_stale", MetricType::Gauge, MetricScope::Exporter,
+   "Groups the janitor's last pass found stale (removed, or only logged with --dry-run).",
+   "", "`prune`: groups older than `--prune.older-than` in the last pass, label `sink`"},
+  {Metric::PruneGroupsKept, "ee_prune_groups_kept", MetricType::Gauge, MetricScope::Exporter,
+   "Groups of the pruned job the janitor's last pass kept because they are fresh.",
+   "", "`prune`: fresh groups in the last pass, label `sink`"},
+  {Metric::PruneGroupsSkipped, "ee_prune_groups_skipped", MetricType::Gauge, MetricScope::Exporter,
+   "Groups the janitor's last pass left alone because it could not prove their age (logged one by one).",
+   "", "`prune`: odd groups in the last pass (no push time, unreadable, a link or foreign file), label `sink`"},
 }};
 // clang-format on
 

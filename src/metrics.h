@@ -63,6 +63,13 @@ enum class Metric : uint8_t {
   TaskNetworkTxErrors,
   TaskNetworkRxDropped,
   TaskNetworkTxDropped,
+  // The janitor's own (`ecs-metrics-pusher prune`, src/prune.h); never in a pusher's set.
+  PruneLastRunSuccess,
+  PruneLastRunDuration,
+  PruneGroupsRemoved,
+  PruneGroupsStale,
+  PruneGroupsKept,
+  PruneGroupsSkipped,
   Count
 };
 inline constexpr size_t kMetricCount = static_cast<size_t>(Metric::Count);

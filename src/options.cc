@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <type_traits>
 
@@ -21,6 +22,13 @@
 #include "version_info.h"
 
 namespace emp {
+
+std::string env_name_for(std::string_view flag) {
+  std::string out = "ECS_METRICS_PUSHER_";
+  for (char c : flag) out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
 namespace {
 
 // ---- Reading and showing one value, by the type of the setting it lands in ----
@@ -248,12 +256,11 @@ const Flag kFlags[] = {
   {"log.format", "logfmt", "logfmt or json, on standard error.", bind<&Options::log, &LogSettings::format>()},
 };
 // clang-format on
-constexpr size_t kFlagCount = std::size(kFlags);
 
 size_t flag_index(std::string_view name) {
-  for (size_t i = 0; i < kFlagCount; ++i)
+  for (size_t i = 0; i < std::size(kFlags); ++i)
     if (name == kFlags[i].name) return i;
-  return kFlagCount;  // not reached: names are the table's own
+  return std::size(kFlags);  // not reached: names are the table's own
 }
 
 // Durations that must be greater than 0 (the others may be 0).
@@ -282,6 +289,69 @@ const Secret kSecrets[] = {
      member<kPG, kPGHttp, &HC::password>},
     {"pushgateway.bearer-token-file", "ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN",
      member<kPG, kPGHttp, &HC::bearer_token_file>, member<kPG, kPGHttp, &HC::bearer_token>},
+};
+
+// ---- `ecs-metrics-pusher prune`: the janitor's own, smaller flag set ----
+
+using PR = PruneOptions;
+constexpr auto kPR = &Options::prune;
+constexpr auto kPRHttp = &PR::http;
+
+constexpr Binding kPruneMatch = {
+    Kind::List,
+    [](Options& o, std::string_view v) {
+      for (auto& s : split_list(v)) {
+        const size_t eq = s.find('=');
+        if (eq == std::string::npos || eq == 0) return fmt::format("'{}' is not NAME=VALUE", s);
+        o.prune.match.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+      }
+      return std::string();
+    },
+    [](const Options& o) {
+      std::string out;
+      for (const auto& [k, v] : o.prune.match) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
+      return out;
+    },
+    [](Options& o) { o.prune.match.clear(); }};
+
+// clang-format off
+const Flag kPruneFlags[] = {
+  {"pushgateway.url", "", "Prune this Pushgateway's groups (http:// or https://, a path prefix is kept).", bind_url<kPR, &PR::pushgateway_url>()},
+  {"pushgateway.job", "ecs", "Only groups of this job are ever touched (the pushers' --pushgateway.job).", bind<kPR, &PR::job>()},
+  {"prune.match", "", "A static NAME=VALUE a group must also carry to be touched (repeatable; comma-separated in the environment).", kPruneMatch},
+  {"prune.older-than", "", "Required. Remove what was last written longer ago than this: a group by its last successful push on the Pushgateway's clock, a textfile by its mtime. Make it several --interval of the pushers.", bind<kPR, &PR::older_than>()},
+  {"textfile.directory", "", "Prune the ecs_<task_id>.prom files the textfile sink wrote into this directory (regular files holding ee_ecs_metrics_exporter_* series; nothing else is touched).", bind<kPR, &PR::textfile_directory>()},
+  {"dry-run", "false", "Only log what would be removed; remove and push nothing.", bind<kPR, &PR::dry_run>()},
+  {"once", "false", "Run one pass and exit (ECS scheduled task, cron).", bind<kPR, &PR::once>()},
+  {"interval", "1m", "Time between passes; also what one pass may take, retries included (with --once too).", bind<kPR, &PR::interval>()},
+  {"prune.max-body-bytes", "268435456", "Largest group list read from the Pushgateway, in bytes (1,500 tasks: about 12 MB).", bind<kPR, &PR::max_body>()},
+  {"pushgateway.username", "", "Basic auth user name (the password comes from --pushgateway.password-file or $ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD).", bind<kPR, kPRHttp, &HC::username>()},
+  {"pushgateway.password-file", "", "File holding the basic auth password.", bind<kPR, kPRHttp, &HC::password_file>()},
+  {"pushgateway.bearer-token-file", "", "File holding a bearer token (or $ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN).", bind<kPR, kPRHttp, &HC::bearer_token_file>()},
+  {"pushgateway.header", "", "An extra request header 'Name: value' (repeatable; comma-separated in the environment). Values are never logged.", bind_headers<kPR, kPRHttp, &HC::headers>()},
+  {"pushgateway.ca-file", "(system CAs)", "CA certificates (PEM) to verify the Pushgateway with.", bind<kPR, kPRHttp, &HC::ca_file>()},
+  {"pushgateway.cert-file", "", "Client certificate (PEM) for mutual TLS.", bind<kPR, kPRHttp, &HC::cert_file>()},
+  {"pushgateway.key-file", "", "Client private key (PEM) for mutual TLS.", bind<kPR, kPRHttp, &HC::key_file>()},
+  {"pushgateway.insecure-skip-verify", "false", "Do not verify the Pushgateway's TLS certificate.", bind<kPR, kPRHttp, &HC::insecure_skip_verify>()},
+  {"pushgateway.connect-timeout", "2s", "Connect timeout for the Pushgateway.", bind<kPR, kPRHttp, &HC::connect_timeout>()},
+  {"pushgateway.timeout", "30s", "Total timeout for one request (the group list of a large Pushgateway takes a while).", bind<kPR, kPRHttp, &HC::timeout>()},
+  {"log.level", "info", "debug, info, warn or error.", bind<&Options::log, &LogSettings::level>()},
+  {"log.format", "logfmt", "logfmt or json, on standard error.", bind<&Options::log, &LogSettings::format>()},
+};
+// clang-format on
+
+const PositiveDuration kPrunePositiveDurations[] = {
+    {"prune.older-than", member<kPR, &PR::older_than>},
+    {"interval", member<kPR, &PR::interval>},
+    {"pushgateway.connect-timeout", member<kPR, kPRHttp, &HC::connect_timeout>},
+    {"pushgateway.timeout", member<kPR, kPRHttp, &HC::timeout>},
+};
+
+const Secret kPruneSecrets[] = {
+    {"pushgateway.password-file", "ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD", member<kPR, kPRHttp, &HC::password_file>,
+     member<kPR, kPRHttp, &HC::password>},
+    {"pushgateway.bearer-token-file", "ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN",
+     member<kPR, kPRHttp, &HC::bearer_token_file>, member<kPR, kPRHttp, &HC::bearer_token>},
 };
 
 std::string env_value(char** envp, std::string_view name) {
@@ -316,8 +386,8 @@ std::string check_credentials(const HttpClientOptions& h) {
   return "";
 }
 
-std::string load_secrets(Options& o, char** envp) {
-  for (const Secret& s : kSecrets) {
+std::string load_secrets(std::span<const Secret> secrets, HttpClientOptions& http, Options& o, char** envp) {
+  for (const Secret& s : secrets) {
     if (!s.file(o).empty()) {
       std::string error;
       if (!read_secret(s.file(o), s.value(o), error, s.file_flag)) return error;
@@ -325,7 +395,7 @@ std::string load_secrets(Options& o, char** envp) {
       s.value(o) = env_value(envp, s.env);
     }
   }
-  return check_credentials(o.pushgateway.http);
+  return check_credentials(http);
 }
 
 bool has_scheme(std::string_view url) { return url.starts_with("http://") || url.starts_with("https://"); }
@@ -420,28 +490,73 @@ std::string validate(Options& o, char** envp) {
   return "";
 }
 
-bool is_secret_env(std::string_view name) {
-  for (const Secret& s : kSecrets)
+std::string validate_prune(Options& o, char**) {
+  PruneOptions& p = o.prune;
+  if (p.older_than.count() <= 0) return "--prune.older-than: required (e.g. 10m; several --interval of the pushers)";
+  for (const PositiveDuration& d : kPrunePositiveDurations)
+    if (d.value(o).count() <= 0) return fmt::format("--{}: must be greater than 0", d.flag);
+  if (!p.pushgateway_enabled() && !p.textfile_enabled())
+    return "nothing to prune: set --pushgateway.url and/or --textfile.directory";
+  if (p.pushgateway_enabled()) {
+    PushgatewayOptions g;  // the same URL and job rules as the pusher's
+    g.url = p.pushgateway_url;
+    g.job = p.job;
+    g.grouping_labels.clear();
+    g.http = p.http;
+    if (std::string e = check_pushgateway(g); !e.empty()) return e;
+  }
+  for (const auto& [name, value] : p.match) {
+    if (!valid_label_name(name) || name == "job")
+      return fmt::format("--prune.match: '{}' is not a label name a group can carry besides job", printable(name, 60));
+  }
+  return "";
+}
+
+// One command's flags and rules: the pusher's, and `prune`'s.
+struct Command {
+  const char* usage;  // --help before the flags
+  std::span<const Flag> flags;
+  std::span<const Secret> secrets;
+  HttpClientOptions& (*http)(Options&);
+  std::string (*validate)(Options&, char**);
+  const char* exit_codes;  // --help after the flags
+};
+
+const Command kPusher = {
+    "Usage: ecs-metrics-pusher [flags]\n\n"
+    "Reads the ECS task metadata endpoint (v4) and pushes the task's ee_* metrics to a\n"
+    "Prometheus Pushgateway and/or a node_exporter textfile.\n"
+    "(ecs-metrics-pusher prune --help: the janitor for tasks killed without cleaning up.)\n\n",
+    kFlags, kSecrets, member<kPG, kPGHttp>, validate,
+    "Exit codes: 0 ok (also after a clean shutdown on SIGTERM/SIGINT); 2 bad configuration;\n"
+    "with --once: 3 metadata failed, 4 every sink failed, 5 some sinks failed; 6 the shutdown\n"
+    "did not finish within --shutdown-timeout; 128+N a second stop signal N (143, 130).\n"};
+
+const Command kPrune = {
+    "Usage: ecs-metrics-pusher prune [flags]\n\n"
+    "The janitor for tasks that died without removing what they published (SIGKILL,\n"
+    "a lost host): removes the Pushgateway groups of --pushgateway.job whose last\n"
+    "successful push, on the Pushgateway's own clock, is older than --prune.older-than,\n"
+    "and the ecs_<task_id>.prom files in --textfile.directory last written longer ago.\n"
+    "What it cannot prove stale is left alone and logged. Its own ee_prune_* metrics go\n"
+    "to the Pushgateway (job <job>-prune) or, without one, to\n"
+    "<textfile.directory>/ecs-metrics-pusher-prune.prom.\n\n",
+    kPruneFlags, kPruneSecrets, member<kPR, kPRHttp>, validate_prune,
+    "Exit codes: 0 ok (with --once: the pass succeeded, whatever it removed; also after\n"
+    "SIGTERM/SIGINT); 2 bad configuration; 7 (--once) the pass failed: the group list or\n"
+    "the directory could not be read, or a removal failed.\n"};
+
+bool is_secret_env(const Command& c, std::string_view name) {
+  for (const Secret& s : c.secrets)
     if (name == s.env) return true;
   return false;
 }
 
-}  // namespace
-
-std::string env_name_for(std::string_view flag) {
-  std::string out = "ECS_METRICS_PUSHER_";
-  for (char c : flag) out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string help_text() {
-  std::string out =
-      "Usage: ecs-metrics-pusher [flags]\n\n"
-      "Reads the ECS task metadata endpoint (v4) and pushes the task's ee_* metrics to a\n"
-      "Prometheus Pushgateway and/or a node_exporter textfile.\n\n"
-      "Every flag can also be set by the environment variable shown; a flag wins. An empty\n"
-      "variable counts as unset (for a list: an empty list). Durations: 250ms, 15s, 1m30s.\n\n";
-  for (const Flag& f : kFlags) {
+std::string help_for(const Command& c) {
+  std::string out = c.usage;
+  out += "Every flag can also be set by the environment variable shown; a flag wins. An empty\n"
+         "variable counts as unset (for a list: an empty list). Durations: 250ms, 15s, 1m30s.\n\n";
+  for (const Flag& f : c.flags) {
     out += fmt::format("  --{}{}\n      {}\n      env {}", f.name, f.binding.kind == Kind::Bool ? "[=BOOL]" : "=VALUE",
                        f.help, env_name_for(f.name));
     if (*f.default_text) out += fmt::format("  (default: {})", f.default_text);
@@ -450,16 +565,16 @@ std::string help_text() {
   out += "  --help       show this text\n"
          "  --version    show the version\n\n"
          "Secrets from the environment only (never flags):";
-  for (const Secret& s : kSecrets) out += fmt::format(" {}", s.env);
-  out += ".\n\n"
-         "Exit codes: 0 ok (also after a clean shutdown on SIGTERM/SIGINT); 2 bad configuration;\n"
-         "with --once: 3 metadata failed, 4 every sink failed, 5 some sinks failed; 6 the shutdown\n"
-         "did not finish within --shutdown-timeout; 128+N a second stop signal N (143, 130).\n";
+  for (const Secret& s : c.secrets) out += fmt::format(" {}", s.env);
+  out += ".\n\n";
+  out += c.exit_codes;
   return out;
 }
 
-ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::string& error) {
-  std::vector<bool> given(kFlagCount, false);  // set by the environment or the command line
+ParseOutcome parse_command(const Command& cmd, int argc, char** argv, char** envp, Options& o, std::string& error) {
+  const std::span<const Flag> flags = cmd.flags;
+  std::vector<bool> given(flags.size(), false);  // set by the environment or the command line
+
   // 1. The environment. An empty value counts as unset (task definitions
   // often carry empty variables), except for lists, where it means "none".
   // A variable with our prefix that names no flag is a typo we refuse, rather
@@ -472,16 +587,16 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
     if (eq == std::string_view::npos) continue;
     const std::string_view name = entry.substr(0, eq);
     const std::string_view value = entry.substr(eq + 1);
-    if (is_secret_env(name)) continue;  // read by load_secrets()
+    if (is_secret_env(cmd, name)) continue;  // read by load_secrets()
     const Flag* flag = nullptr;
-    for (const Flag& f : kFlags)
+    for (const Flag& f : flags)
       if (env_name_for(f.name) == name) flag = &f;
     if (!flag) {
       error = fmt::format("{}: no such setting (a typo? see --help for every ECS_METRICS_PUSHER_* name)", name);
       return ParseOutcome::ExitConfig;
     }
     if (value.empty() && flag->binding.kind != Kind::List) continue;
-    given[static_cast<size_t>(flag - kFlags)] = true;
+    given[static_cast<size_t>(flag - flags.data())] = true;
     flag->binding.clear(o);
     if (std::string err = flag->binding.apply(o, value); !err.empty()) {
       error = fmt::format("{} (--{}): {}", name, flag->name, err);
@@ -491,13 +606,13 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
 
   // 2. The command line.
   std::vector<option> longopts;
-  for (size_t i = 0; i < kFlagCount; ++i)
-    longopts.push_back({kFlags[i].name, kFlags[i].binding.kind == Kind::Bool ? optional_argument : required_argument,
+  for (size_t i = 0; i < flags.size(); ++i)
+    longopts.push_back({flags[i].name, flags[i].binding.kind == Kind::Bool ? optional_argument : required_argument,
                         nullptr, static_cast<int>(1000 + i)});
   longopts.push_back({"help", no_argument, nullptr, 'h'});
   longopts.push_back({"version", no_argument, nullptr, 'V'});
   longopts.push_back({nullptr, 0, nullptr, 0});
-  std::vector<bool> list_seen(kFlagCount, false);
+  std::vector<bool> list_seen(flags.size(), false);
   optind = 0;  // glibc: 0 also resets getopt's internal state (tests parse many times)
   opterr = 0;
   for (;;) {
@@ -517,13 +632,13 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
     }
     // getopt_long accepts any unambiguous prefix (--int for --interval); we
     // do not, so that adding a flag never changes what an old command means.
-    const char* full = c == 'h' ? "help" : c == 'V' ? "version" : kFlags[c - 1000].name;
+    const char* full = c == 'h' ? "help" : c == 'V' ? "version" : flags[static_cast<size_t>(c - 1000)].name;
     if (written != full && !(written.size() == 1 && (c == 'h' || c == 'V'))) {
       error = fmt::format("--{}: unknown flag (did you mean --{}?)", printable(written, 60), full);
       return ParseOutcome::ExitConfig;
     }
     if (c == 'h') {
-      fmt::print("{}", help_text());
+      fmt::print("{}", help_for(cmd));
       return ParseOutcome::ExitOk;
     }
     if (c == 'V') {
@@ -531,7 +646,7 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
       return ParseOutcome::ExitOk;
     }
     const size_t i = static_cast<size_t>(c - 1000);
-    const Flag& f = kFlags[i];
+    const Flag& f = flags[i];
     given[i] = true;
     if (!list_seen[i]) {
       f.binding.clear(o);
@@ -549,24 +664,39 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::
 
   // 3. Defaults that depend on the mode, then what only makes sense as a
   // whole, then the secrets.
-  if (o.loop.once && !given[flag_index("pushgateway.grouping-labels")]) {
+  if (&cmd == &kPusher && o.loop.once && !given[flag_index("pushgateway.grouping-labels")]) {
     o.pushgateway.grouping_labels = {std::string(PG::kOnceGroupingLabel)};
     o.pushgateway.runs_share_group = true;
   }
-  error = validate(o, envp);
-  if (error.empty()) error = load_secrets(o, envp);
+  error = cmd.validate(o, envp);
+  if (error.empty()) error = load_secrets(cmd.secrets, cmd.http(o), o, envp);
   return error.empty() ? ParseOutcome::Run : ParseOutcome::ExitConfig;
 }
 
-std::vector<std::pair<std::string, std::string>> describe(const Options& o) {
+std::vector<std::pair<std::string, std::string>> describe_command(const Command& cmd, const Options& o) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const Flag& f : kFlags) out.emplace_back(f.name, f.binding.show(o));
-  for (const Secret& s : kSecrets) {
+  for (const Flag& f : cmd.flags) out.emplace_back(f.name, f.binding.show(o));
+  for (const Secret& s : cmd.secrets) {
     std::string name(s.file_flag);
     name.resize(name.rfind("-file"));
     out.emplace_back(name, s.value(const_cast<Options&>(o)).empty() ? "" : "<redacted>");
   }
   return out;
 }
+
+}  // namespace
+
+std::string help_text() { return help_for(kPusher); }
+std::string prune_help_text() { return help_for(kPrune); }
+
+ParseOutcome parse_options(int argc, char** argv, char** envp, Options& o, std::string& error) {
+  return parse_command(kPusher, argc, argv, envp, o, error);
+}
+ParseOutcome parse_prune_options(int argc, char** argv, char** envp, Options& o, std::string& error) {
+  return parse_command(kPrune, argc, argv, envp, o, error);
+}
+
+std::vector<std::pair<std::string, std::string>> describe(const Options& o) { return describe_command(kPusher, o); }
+std::vector<std::pair<std::string, std::string>> describe_prune(const Options& o) { return describe_command(kPrune, o); }
 
 }  // namespace emp

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metadata_source.h"
+#include "prune.h"
 #include "pushgateway_sink.h"
 #include "textfile_sink.h"
 
@@ -26,6 +27,7 @@ struct Options {
   PushgatewayOptions pushgateway;
   LoopSettings loop;
   LogSettings log;
+  PruneOptions prune;  // `ecs-metrics-pusher prune` only
 };
 
 enum class ParseOutcome { Run, ExitOk, ExitConfig };
@@ -37,6 +39,13 @@ ParseOutcome parse_options(int argc, char** argv, char** envp, Options& out, std
 
 // The --help text: every flag with its environment name and default.
 std::string help_text();
+
+// The same three for `ecs-metrics-pusher prune` (argv starts at "prune"),
+// which has its own flag set: the janitor's settings land in Options::prune
+// (and Options::log).
+ParseOutcome parse_prune_options(int argc, char** argv, char** envp, Options& out, std::string& error);
+std::string prune_help_text();
+std::vector<std::pair<std::string, std::string>> describe_prune(const Options& o);
 
 // Effective configuration as `key=value` pairs for the start-up log line,
 // secrets and URL credentials redacted.

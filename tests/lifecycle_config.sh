@@ -57,8 +57,13 @@ flags=$(grep -o '^  --[a-z.-]*' "$T/help" | grep -v -- '--help\|--version' | wc 
 envs=$(grep -c '^      env ECS_METRICS_PUSHER_' "$T/help")
 assert_eq "every flag in --help has its env line" "$flags" "$envs"
 grep -q 'env ECS_METRICS_PUSHER_SHUTDOWN_TIMEOUT  (default: 10s)' "$T/help" || fail "--help lacks the shutdown default"
-run "$EMP_BIN" --version | grep -qx 'ecs-metrics-pusher [0-9][0-9.]*' || fail "--version: $(run "$EMP_BIN" --version)"
-ok "--version"
+# Like the Prometheus tools: version and revision, then the build's details.
+run "$EMP_BIN" --version >"$T/version"
+head -1 "$T/version" | grep -qxE 'ecs-metrics-pusher, version [0-9][0-9.]* \(revision: ([0-9a-f]{12}|unknown)\)' ||
+  fail "--version: $(cat "$T/version")"
+for k in 'build date:' 'compiler:' 'libcurl:' 'simdjson:' 'fmt:' 'zlib:'; do grep -q "^  $k" "$T/version" || fail "--version lacks '$k'"; done
+grep -qE '^  libcurl: *[0-9.]+ \(.*(SSL|mbedTLS|GnuTLS)' "$T/version" || fail "--version does not name the TLS library: $(grep libcurl "$T/version")"
+ok "--version: $(head -1 "$T/version"), with the build's compiler and libraries"
 
 # The ECS task-definition default: only the two variables.
 run ECS_CONTAINER_METADATA_URI_V4="$META_URL" ECS_METRICS_PUSHER_PUSHGATEWAY_URL="http://127.0.0.1:$PGW" \
