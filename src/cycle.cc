@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <new>
+
+#include "grouping_key.h"
 #include "log.h"
 #include "version.h"
 
@@ -10,15 +13,42 @@ namespace emp {
 Cycle::Cycle(std::unique_ptr<MetadataSource> source, std::vector<std::unique_ptr<Sink>> sinks, ContainerFilter filter)
     : source_(std::move(source)), sinks_(std::move(sinks)), collector_(std::move(filter)), sink_errors_(sinks_.size()) {}
 
-bool Cycle::fetch_and_parse(std::string& error) {
+FetchResult Cycle::fetch_and_parse(std::string& error) {
   started_ = std::chrono::steady_clock::now();
-  fetched_ = false;
-  if (!source_->fetch(bodies_, error)) return false;
-  if (!parser_.parse_task(bodies_.task, task_, error)) return false;
-  if (!parser_.parse_stats(bodies_.stats, stats_, error)) return false;
+  try {
+    attempt_ = fetch_and_parse_unguarded(error);
+  } catch (const std::bad_alloc&) {
+    release_large_buffers();
+    error = fmt::format("out of memory reading the metadata ({} + {} bytes of body)", bodies_.task.size(),
+                        bodies_.stats.size());
+    attempt_ = FetchResult::Permanent;  // the same body would fail the same way
+  }
+  attempt_pending_ = true;
+  attempt_error_ = error;
+  return attempt_;
+}
+
+FetchResult Cycle::fetch_and_parse_unguarded(std::string& error) {
+  const FetchResult fetched = source_->fetch(bodies_, error);
+  if (fetched != FetchResult::Ok) return fetched;
+  if (!parser_.parse_task(bodies_.task, task_, error)) return FetchResult::Permanent;
+  if (!parser_.parse_stats(bodies_.stats, stats_, error)) return FetchResult::Permanent;
+  // Without a task id nothing can be named (the textfile, the grouping key):
+  // keep the last known identity and say which ARN had none.
+  if (last_arn_segment(task_.task_arn).empty()) {
+    error = fmt::format("TaskARN \"{}\" has no task id (no non-empty segment after a '/')", printable(task_.task_arn, 200));
+    return FetchResult::Permanent;
+  }
   update_identity(task_, identity_);
-  fetched_ = true;
-  return true;
+  return FetchResult::Ok;
+}
+
+void Cycle::release_large_buffers() {
+  bodies_.task.shrink();
+  bodies_.stats.shrink();
+  parser_ = MetadataParser();
+  task_ = TaskMeta();
+  stats_ = TaskStats();
 }
 
 void Cycle::add_exporter_metrics(bool success) {
@@ -41,19 +71,32 @@ void Cycle::add_exporter_metrics(bool success) {
 CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
   CycleResult result;
   set_.clear();
-  // A prefetch is used once; without a good one, fetch now.
-  result.metadata_ok = fetch == Fetch::AlreadyDone && fetched_ ? true : fetch_and_parse(error_);
-  fetched_ = false;
-  if (result.metadata_ok) {
-    collector_.collect(task_, stats_, set_);
+  // A start-up attempt is used once, whatever its outcome (a --once run logs
+  // its failure once, and never reads a replay file twice); else fetch now.
+  if (fetch == Fetch::AlreadyDone && attempt_pending_) {
+    error_ = attempt_error_;
   } else {
+    fetch_and_parse(error_);
+  }
+  attempt_pending_ = false;
+  result.metadata_ok = attempt_ == FetchResult::Ok;
+  if (result.metadata_ok) {
+    try {
+      collector_.collect(task_, stats_, set_);
+    } catch (const std::bad_alloc&) {
+      set_.clear();
+      result.metadata_ok = false;
+      error_ = fmt::format("out of memory collecting the metrics ({} containers)", task_.containers.size());
+    }
+  }
+  if (!result.metadata_ok) {
     ++metadata_errors_;
     log::error("metadata unavailable", {{"err", error_}});
   }
   add_exporter_metrics(result.metadata_ok);
 
   for (size_t i = 0; i < sinks_.size(); ++i) {
-    if (sinks_[i]->deliver({set_, identity_, result.metadata_ok, deadline}, error_)) {
+    if (deliver_to(i, result.metadata_ok, deadline)) {
       ++result.sinks_ok;
     } else {
       ++result.sinks_failed;
@@ -61,8 +104,18 @@ CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
       log::error("delivery failed", {{"sink", sinks_[i]->name()}, {"err", error_}});
     }
   }
+  if (bodies_.task.size() > kLargeBody || bodies_.stats.size() > kLargeBody) release_large_buffers();
   previous_cycle_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   return result;
+}
+
+bool Cycle::deliver_to(size_t sink, bool metadata_ok, SteadyTime deadline) {
+  try {
+    return sinks_[sink]->deliver({set_, identity_, metadata_ok, deadline}, error_);
+  } catch (const std::bad_alloc&) {
+    error_ = fmt::format("out of memory rendering {} samples", set_.size());
+    return false;
+  }
 }
 
 bool Cycle::remove_published(SteadyTime deadline) {

@@ -2,6 +2,9 @@
 
 namespace emp {
 std::string_view last_arn_segment(std::string_view arn) {
+  // "arn:…:task/cluster/id/" names the same task as without the trailing
+  // slash: the last non-empty segment, never an empty one while any exists.
+  while (!arn.empty() && arn.back() == '/') arn.remove_suffix(1);
   size_t slash = arn.rfind('/');
   return slash == std::string_view::npos ? arn : arn.substr(slash + 1);
 }
