@@ -18,9 +18,10 @@ FetchResult Cycle::fetch_and_parse(std::string& error) {
   try {
     attempt_ = fetch_and_parse_unguarded(error);
   } catch (const std::bad_alloc&) {
-    release_large_buffers();
-    error = fmt::format("out of memory reading the metadata ({} + {} bytes of body)", bodies_.task.size(),
-                        bodies_.stats.size());
+    const size_t task_bytes = bodies_.task.size(), stats_bytes = bodies_.stats.size();
+    release_parse_buffers();
+    release_model();
+    error = fmt::format("out of memory reading the metadata (bodies of {} and {} bytes)", task_bytes, stats_bytes);
     attempt_ = FetchResult::Permanent;  // the same body would fail the same way
   }
   attempt_pending_ = true;
@@ -43,10 +44,13 @@ FetchResult Cycle::fetch_and_parse_unguarded(std::string& error) {
   return FetchResult::Ok;
 }
 
-void Cycle::release_large_buffers() {
+void Cycle::release_parse_buffers() {
   bodies_.task.shrink();
   bodies_.stats.shrink();
   parser_ = MetadataParser();
+}
+
+void Cycle::release_model() {
   task_ = TaskMeta();
   stats_ = TaskStats();
 }
@@ -80,6 +84,12 @@ CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
   }
   attempt_pending_ = false;
   result.metadata_ok = attempt_ == FetchResult::Ok;
+  // After an unusually large body each stage's memory is given back before
+  // the next stage grows its own, so that the peak is the largest stage, not
+  // their sum: the bodies and the DOM once the model is built, the model
+  // once the metrics are collected.
+  const bool large = bodies_.task.size() > kLargeBody || bodies_.stats.size() > kLargeBody;
+  if (large) release_parse_buffers();
   if (result.metadata_ok) {
     try {
       collector_.collect(task_, stats_, set_);
@@ -89,6 +99,7 @@ CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
       error_ = fmt::format("out of memory collecting the metrics ({} containers)", task_.containers.size());
     }
   }
+  if (large) release_model();
   if (!result.metadata_ok) {
     ++metadata_errors_;
     log::error("metadata unavailable", {{"err", error_}});
@@ -104,7 +115,6 @@ CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
       log::error("delivery failed", {{"sink", sinks_[i]->name()}, {"err", error_}});
     }
   }
-  if (bodies_.task.size() > kLargeBody || bodies_.stats.size() > kLargeBody) release_large_buffers();
   previous_cycle_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   return result;
 }

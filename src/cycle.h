@@ -55,9 +55,10 @@ class Cycle {
   void add_exporter_metrics(bool success);
   FetchResult fetch_and_parse_unguarded(std::string& error);
   bool deliver_to(size_t sink, bool metadata_ok, SteadyTime deadline);
-  // Gives back the buffers an unusually large body grew (they are kept from
+  // Give back the buffers an unusually large body grew (they are kept from
   // cycle to cycle otherwise, so that a steady cycle allocates nothing).
-  void release_large_buffers();
+  void release_parse_buffers();  // the bodies and the DOM parser
+  void release_model();          // the task and stats model
 
   std::unique_ptr<MetadataSource> source_;
   std::vector<std::unique_ptr<Sink>> sinks_;
@@ -84,8 +85,9 @@ class Cycle {
   std::string attempt_error_;
 };
 
-// A body larger than this is unusual (real ones are tens of KiB): after a
-// cycle that read one, the buffers it grew are given back.
+// A body larger than this is unusual (real ones are tens of KiB): in a cycle
+// that read one, each stage's buffers are given back once the next has what
+// it needs (peak memory: docs/reliability.md).
 inline constexpr size_t kLargeBody = 256u << 10;
 
 }  // namespace emp
