@@ -209,10 +209,10 @@ Case synthetic_case(const Case& base, std::string_view template_name, size_t n) 
 class MemorySource final : public MetadataSource {
  public:
   explicit MemorySource(const Case& c) : case_(c) {}
-  bool fetch(MetadataBodies& out, std::string&) override {
+  FetchResult fetch(MetadataBodies& out, std::string&) override {
     out.task.assign(case_.task.view());
     out.stats.assign(case_.stats.view());
-    return true;
+    return FetchResult::Ok;
   }
 
  private:

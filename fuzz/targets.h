@@ -100,10 +100,10 @@ inline int metadata_parser(const uint8_t* data, size_t size) {
 class MemorySource final : public MetadataSource {
  public:
   std::string_view task, stats;
-  bool fetch(MetadataBodies& out, std::string&) override {
+  FetchResult fetch(MetadataBodies& out, std::string&) override {
     out.task.assign(task);
     out.stats.assign(stats);
-    return true;
+    return FetchResult::Ok;
   }
 };
 

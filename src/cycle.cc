@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <new>
+
+#include "grouping_key.h"
 #include "log.h"
 #include "version.h"
 
@@ -16,12 +19,33 @@ Cycle::Cycle(std::unique_ptr<MetadataSource> source, std::vector<std::unique_ptr
       push_interval_(push_interval),
       sink_errors_(sinks_.size()) {}
 
-bool Cycle::fetch_and_parse(std::string& error) {
+FetchResult Cycle::fetch_and_parse(std::string& error) {
   started_ = std::chrono::steady_clock::now();
-  fetched_ = false;
-  if (!source_->fetch(bodies_, error)) return false;
-  if (!parser_.parse_task(bodies_.task, task_, error)) return false;
-  if (!parser_.parse_stats(bodies_.stats, stats_, error)) return false;
+  try {
+    attempt_ = fetch_and_parse_unguarded(error);
+  } catch (const std::bad_alloc&) {
+    const size_t task_bytes = bodies_.task.size(), stats_bytes = bodies_.stats.size();
+    release_parse_buffers();
+    release_model();
+    error = fmt::format("out of memory reading the metadata (bodies of {} and {} bytes)", task_bytes, stats_bytes);
+    attempt_ = FetchResult::Permanent;  // the same body would fail the same way
+  }
+  attempt_pending_ = true;
+  attempt_error_ = error;
+  return attempt_;
+}
+
+FetchResult Cycle::fetch_and_parse_unguarded(std::string& error) {
+  const FetchResult fetched = source_->fetch(bodies_, error);
+  if (fetched != FetchResult::Ok) return fetched;
+  if (!parser_.parse_task(bodies_.task, task_, error)) return FetchResult::Permanent;
+  if (!parser_.parse_stats(bodies_.stats, stats_, error)) return FetchResult::Permanent;
+  // Without a task id nothing can be named (the textfile, the grouping key):
+  // keep the last known identity and say which ARN had none.
+  if (last_arn_segment(task_.task_arn).empty()) {
+    error = fmt::format("TaskARN \"{}\" has no task id (no non-empty segment after a '/')", printable(task_.task_arn, 200));
+    return FetchResult::Permanent;
+  }
   const bool had_identity = identity_.known();
   if (had_identity) seen_identity_ = identity_;  // string assignments: no allocation once warm
   update_identity(task_, identity_);
@@ -34,8 +58,18 @@ bool Cycle::fetch_and_parse(std::string& error) {
     identity_changed_ = true;
     collector_ = Collector(filter_);
   }
-  fetched_ = true;
-  return true;
+  return FetchResult::Ok;
+}
+
+void Cycle::release_parse_buffers() {
+  bodies_.task.shrink();
+  bodies_.stats.shrink();
+  parser_ = MetadataParser();
+}
+
+void Cycle::release_model() {
+  task_ = TaskMeta();
+  stats_ = TaskStats();
 }
 
 void Cycle::add_exporter_metrics(bool success) {
@@ -61,12 +95,32 @@ void Cycle::add_exporter_metrics(bool success) {
 CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
   CycleResult result;
   set_.clear();
-  // A prefetch is used once; without a good one, fetch now.
-  result.metadata_ok = fetch == Fetch::AlreadyDone && fetched_ ? true : fetch_and_parse(error_);
-  fetched_ = false;
-  if (result.metadata_ok) {
-    collector_.collect(task_, stats_, set_);
+  // A start-up attempt is used once, whatever its outcome (a --once run logs
+  // its failure once, and never reads a replay file twice); else fetch now.
+  if (fetch == Fetch::AlreadyDone && attempt_pending_) {
+    error_ = attempt_error_;
   } else {
+    fetch_and_parse(error_);
+  }
+  attempt_pending_ = false;
+  result.metadata_ok = attempt_ == FetchResult::Ok;
+  // After an unusually large body each stage's memory is given back before
+  // the next stage grows its own, so that the peak is the largest stage, not
+  // their sum: the bodies and the DOM once the model is built, the model
+  // once the metrics are collected.
+  const bool large = bodies_.task.size() > kLargeBody || bodies_.stats.size() > kLargeBody;
+  if (large) release_parse_buffers();
+  if (result.metadata_ok) {
+    try {
+      collector_.collect(task_, stats_, set_);
+    } catch (const std::bad_alloc&) {
+      set_.clear();
+      result.metadata_ok = false;
+      error_ = fmt::format("out of memory collecting the metrics ({} containers)", task_.containers.size());
+    }
+  }
+  if (large) release_model();
+  if (!result.metadata_ok) {
     ++metadata_errors_;
     log::error("metadata unavailable", {{"err", error_}});
   }
@@ -81,7 +135,7 @@ CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
   }
 
   for (size_t i = 0; i < sinks_.size(); ++i) {
-    if (sinks_[i]->deliver({set_, identity_, result.metadata_ok, deadline}, error_)) {
+    if (deliver_to(i, result.metadata_ok, deadline)) {
       ++result.sinks_ok;
     } else {
       ++result.sinks_failed;
@@ -91,6 +145,15 @@ CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
   }
   previous_cycle_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   return result;
+}
+
+bool Cycle::deliver_to(size_t sink, bool metadata_ok, SteadyTime deadline) {
+  try {
+    return sinks_[sink]->deliver({set_, identity_, metadata_ok, deadline}, error_);
+  } catch (const std::bad_alloc&) {
+    error_ = fmt::format("out of memory rendering {} samples", set_.size());
+    return false;
+  }
 }
 
 bool Cycle::remove_published(SteadyTime deadline) {

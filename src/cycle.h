@@ -30,16 +30,19 @@ class Cycle {
         Duration push_interval = Duration(0));
 
   // Fetches and parses the metadata only (used to learn the identity at
-  // start-up). Logs nothing: the caller decides how loud a failure is.
-  bool fetch_and_parse(std::string& error);
+  // start-up). Logs nothing: the caller decides how loud a failure is. A
+  // body that cannot be parsed, or names no task, is a permanent failure.
+  FetchResult fetch_and_parse(std::string& error);
 
   enum class Fetch {
     Now,          // fetch and parse first (the normal cycle)
-    AlreadyDone,  // use what the last successful fetch_and_parse() read
+    AlreadyDone,  // use the last fetch_and_parse()'s outcome, good or bad,
+                  // when no cycle used it yet (else fetch now)
   };
   // One whole cycle, delivered by `deadline` (every sink's retries stop
   // there). Metadata failures still deliver `success 0` under the last known
-  // identity. Each failure is logged once, with its cause.
+  // identity. Each failure is logged once, with its cause. Running out of
+  // memory (std::bad_alloc) is such a failure, never an abort.
   CycleResult run(SteadyTime deadline, Fetch fetch = Fetch::Now);
   // Every sink removes what it published, by `deadline`. False when one
   // could not (each failure is logged).
@@ -53,6 +56,12 @@ class Cycle {
 
  private:
   void add_exporter_metrics(bool success);
+  FetchResult fetch_and_parse_unguarded(std::string& error);
+  bool deliver_to(size_t sink, bool metadata_ok, SteadyTime deadline);
+  // Give back the buffers an unusually large body grew (they are kept from
+  // cycle to cycle otherwise, so that a steady cycle allocates nothing).
+  void release_parse_buffers();  // the bodies and the DOM parser
+  void release_model();          // the task and stats model
 
   std::unique_ptr<MetadataSource> source_;
   std::vector<std::unique_ptr<Sink>> sinks_;
@@ -78,7 +87,15 @@ class Cycle {
   // collect so far, so that a one-shot run never reports 0.
   std::chrono::steady_clock::time_point started_{};
   double previous_cycle_seconds_ = -1;
-  bool fetched_ = false;  // the last fetch_and_parse() succeeded and no cycle used it yet
+  // The last fetch_and_parse() that no cycle used yet, and how it ended.
+  bool attempt_pending_ = false;
+  FetchResult attempt_ = FetchResult::Ok;
+  std::string attempt_error_;
 };
+
+// A body larger than this is unusual (real ones are tens of KiB): in a cycle
+// that read one, each stage's buffers are given back once the next has what
+// it needs (peak memory: docs/reliability.md).
+inline constexpr size_t kLargeBody = 256u << 10;
 
 }  // namespace emp

@@ -32,24 +32,33 @@ Wake wait_ignoring_hup(Waiter& waiter, SteadyTime deadline) {
 }
 
 // Before the task identity is known there is nothing useful to push, and on
-// a task that is just starting the endpoint may not answer yet: retry with a
-// short backoff for a bounded time. Returns a stop signal's wake if one came.
+// a task that is just starting the endpoint may not answer yet: retry
+// transient failures (connection refused, timeouts, 5xx, 429) with a short
+// backoff for at most --startup.retry-timeout. A failure that asking again
+// cannot heal (404, 3xx, 204, a malformed body, a replay file) ends the wait
+// at once. Returns a stop signal's wake if one came. In once mode the failure
+// is left for the one cycle to log (one error line for one failure).
 Wake await_metadata(Cycle& cycle, const LoopSettings& s, Waiter& waiter, bool& fetched) {
   const SteadyTime start = waiter.now();
   const SteadyTime give_up = start + s.startup_retry;
   Duration backoff = kStartupBackoffFirst;
   std::string error;
   for (int attempt = 1;; ++attempt) {
-    fetched = cycle.fetch_and_parse(error);
+    const FetchResult result = cycle.fetch_and_parse(error);
+    fetched = result == FetchResult::Ok;
     const SteadyTime now = waiter.now();
     if (fetched) {
       if (attempt > 1)
         log::info("metadata available", {{"attempts", std::to_string(attempt)}, {"after", seconds_text(now - start)}});
       return {};
     }
-    if (now >= give_up) {
-      log::error("metadata unavailable at start-up; going on, each cycle reports success 0 until it answers",
-                 {{"attempts", std::to_string(attempt)}, {"err", error}});
+    if (result == FetchResult::Permanent || now >= give_up) {
+      if (!s.once) {
+        log::error(result == FetchResult::Permanent
+                       ? "metadata unusable at start-up (asking again will not help); going on, each cycle reports success 0 until it is fixed"
+                       : "metadata unavailable at start-up; going on, each cycle reports success 0 until it answers",
+                   {{"attempts", std::to_string(attempt)}, {"err", error}});
+      }
       return {};
     }
     if (attempt == 1)
@@ -113,6 +122,7 @@ int run_loop(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
     // The start-up probe's bodies are still fresh after a short start delay
     // (ECS refreshes stats about every 10 s): no second fetch for the first cycle.
     const bool reuse = fetched && waiter.now() - fetched_at <= kReuseProbeFor;
+    const SteadyTime tick = scheduler.next_tick();
     const SteadyTime began = waiter.now();
     // Pushes (retries included) end before the next cycle is due: no pile-up.
     cycle.run(scheduler.next_tick() + s.interval, reuse ? Cycle::Fetch::AlreadyDone : Cycle::Fetch::Now);
@@ -124,9 +134,14 @@ int run_loop(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
       ++overruns;
       skipped_total += skipped;
       if (last_overrun_log == SteadyTime{} || ended - last_overrun_log >= kOverrunLogEvery) {
-        log::warn("cycle took longer than the interval; skipped ticks instead of catching up",
-                  {{"took", seconds_text(ended - began)}, {"interval", format_duration(s.interval)},
-                   {"overruns", std::to_string(overruns)}, {"skipped", std::to_string(skipped_total)}});
+        // The overrun is the cycle's own time, or (SIGSTOP, a starved host)
+        // the time between the tick and the moment the process woke up.
+        const bool cycle_slow = ended - began >= s.interval;
+        log::warn(cycle_slow ? "cycle took longer than the interval; skipped ticks instead of catching up"
+                             : "woke up late (the process was paused or starved); skipped ticks instead of catching up",
+                  {{"took", seconds_text(ended - began)}, {"late", seconds_text(began - tick)},
+                   {"interval", format_duration(s.interval)}, {"overruns", std::to_string(overruns)},
+                   {"skipped", std::to_string(skipped_total)}});
         last_overrun_log = ended;
         overruns = skipped_total = 0;
       }
@@ -135,7 +150,7 @@ int run_loop(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
 }
 
 int run_once(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
-  bool fetched = false;
+  bool fetched = false;  // (the cycle keeps the attempt's outcome itself)
   // A stop signal during the wait for the metadata: go straight to the one
   // cycle (it is the final one), bounded by the shutdown timeout.
   Wake stop = await_metadata(cycle, s, waiter, fetched);
@@ -144,7 +159,9 @@ int run_once(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
   const SteadyTime from = stop.signal != 0 ? stop.received : waiter.now();
   if (stop.signal != 0) waiter.arm_shutdown_deadline(from + s.shutdown_timeout);
   const SteadyTime deadline = from + s.shutdown_timeout - shutdown_margin(s.shutdown_timeout);
-  CycleResult result = cycle.run(deadline, fetched ? Cycle::Fetch::AlreadyDone : Cycle::Fetch::Now);
+  // The wait's last attempt is the cycle's fetch, good or bad: a failure is
+  // logged once and a replay file read once.
+  CycleResult result = cycle.run(deadline, Cycle::Fetch::AlreadyDone);
   return exit_code_of(result);
 }
 

@@ -54,17 +54,18 @@ class ReplaySource final : public MetadataSource {
       : waiter_(w), cost_(cost), fails_(std::move(fails)), task_(test::read_fixture(kTask)),
         stats_(test::read_fixture(kStats)) {}
   std::vector<Duration>* fetch_times = nullptr;
+  FetchResult failure = FetchResult::Transient;  // how a failing fetch fails
 
-  bool fetch(MetadataBodies& out, std::string& error) override {
+  FetchResult fetch(MetadataBodies& out, std::string& error) override {
     if (fetch_times) fetch_times->push_back(waiter_.elapsed());
     waiter_.t += cost_;
     if (fails_(n_++)) {
       error = "GET http://169.254.170.2/v4/x/task: connection refused";
-      return false;
+      return failure;
     }
     out.task.assign(task_);
     out.stats.assign(stats_);
-    return true;
+    return FetchResult::Ok;
   }
 
  private:
@@ -120,11 +121,13 @@ struct Rig {
   std::unique_ptr<Cycle> cycle;
   LoopSettings settings;
   Sink* sink = nullptr;  // the first one
+  ReplaySource* source = nullptr;
 
   explicit Rig(Duration fetch_cost = Duration(0), std::function<bool(int)> fails = [](int) { return false; },
                std::vector<bool> sink_fails = {false}) {
     auto source = std::make_unique<ReplaySource>(waiter, fetch_cost, std::move(fails));
     source->fetch_times = &fetches;
+    this->source = source.get();
     std::vector<std::unique_ptr<Sink>> sinks;
     for (bool f : sink_fails) sinks.push_back(std::make_unique<RecordingSink>(waiter, deliveries, removals, f));
     sink = sinks.front().get();
@@ -313,6 +316,22 @@ TEST_CASE("once: one fetch, one delivery, exit codes by outcome") {
     CHECK(run_once(*rig.cycle, rig.settings, rig.waiter) == kExitMetadata);
     REQUIRE(rig.deliveries.size() == 1);
     CHECK(rig.deliveries[0].success == 0);
+  }
+  SUBCASE("a failure that cannot heal (404, malformed, a replay file) → 3 at once, fetched once") {
+    Rig rig(Duration(0), [](int) { return true; });
+    rig.source->failure = FetchResult::Permanent;
+    CHECK(run_once(*rig.cycle, rig.settings, rig.waiter) == kExitMetadata);
+    CHECK(str(rig.fetches) == str(ms({0})));
+    CHECK(rig.waiter.elapsed() == Duration(0));
+    REQUIRE(rig.deliveries.size() == 1);
+    CHECK(rig.deliveries[0].success == 0);
+  }
+  SUBCASE("transient failures are retried for --startup.retry-timeout, the last attempt is the cycle's") {
+    Rig rig(Duration(0), [](int) { return true; });
+    rig.settings.startup_retry = Duration(1000);
+    CHECK(run_once(*rig.cycle, rig.settings, rig.waiter) == kExitMetadata);
+    CHECK(str(rig.fetches) == str(ms({0, 100, 300, 700, 1000})));
+    CHECK(rig.deliveries.size() == 1);
   }
   SUBCASE("metadata late but within the start-up retry → 0") {
     Rig rig(Duration(0), [](int n) { return n < 2; });

@@ -22,27 +22,32 @@ class HttpSource final : public MetadataSource {
         headers_(client_->headers_with({})),
         timeout_(o.timeout) {}
 
-  bool fetch(MetadataBodies& out, std::string& error) override {
-    return get(task_url_, out.task, error) && get(stats_url_, out.stats, error);
+  FetchResult fetch(MetadataBodies& out, std::string& error) override {
+    const FetchResult task = get(task_url_, out.task, error);
+    return task == FetchResult::Ok ? get(stats_url_, out.stats, error) : task;
   }
 
  private:
-  bool get(const std::string& url, PaddedBody& body, std::string& error) {
+  FetchResult get(const std::string& url, PaddedBody& body, std::string& error) {
     const HttpRequest request{"GET", &url, {}, headers_.get()};
     // One attempt: the loop decides when to try again.
     client_->perform(request, std::chrono::steady_clock::now() + timeout_, response_);
+    // The same rule as the sinks' retries: connection-level errors, 5xx, 429.
+    const FetchResult failed = http_retry::retryable(response_.code, response_.status) && !response_.too_large
+                                   ? FetchResult::Transient
+                                   : FetchResult::Permanent;
     if (response_.code == CURLE_OK && !response_.too_large && response_.status != 200) {
       error = fmt::format("GET {}: HTTP status {}", redact_url(url), response_.status);
-      return false;
+      return failed;
     }
     if (response_.code != CURLE_OK || response_.too_large) {
       error = client_->describe_failure(request, response_);
       if (response_.too_large) error += " (--metadata.max-body-bytes)";
-      return false;
+      return failed;
     }
     // The buffers trade places: both keep their capacity for the next cycle.
     std::swap(body, response_.body);
-    return true;
+    return FetchResult::Ok;
   }
 
   std::unique_ptr<HttpClient> client_;
@@ -58,8 +63,10 @@ class FileSource final : public MetadataSource {
   FileSource(std::string task, std::string stats, size_t max_body)
       : task_path_(std::move(task)), stats_path_(std::move(stats)), max_body_(max_body) {}
 
-  bool fetch(MetadataBodies& out, std::string& error) override {
-    return read(task_path_, out.task, error) && read(stats_path_, out.stats, error);
+  // A replay file does not change by being read again: every failure is permanent.
+  FetchResult fetch(MetadataBodies& out, std::string& error) override {
+    return read(task_path_, out.task, error) && read(stats_path_, out.stats, error) ? FetchResult::Ok
+                                                                                    : FetchResult::Permanent;
   }
 
  private:

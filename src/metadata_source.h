@@ -16,11 +16,20 @@ struct MetadataBodies {
   PaddedBody stats;
 };
 
+// How a fetch ended. The start-up wait retries only transient failures: a
+// --once run must not wait half a minute for a 404 or a malformed file.
+enum class FetchResult {
+  Ok,
+  Transient,  // may heal soon: connection refused, timeout, HTTP 5xx or 429
+  Permanent,  // will not heal by asking again: HTTP 404, 3xx, 204, a body
+              // too large or malformed, anything read from a replay file
+};
+
 class MetadataSource {
  public:
   virtual ~MetadataSource() = default;
-  // Fills both bodies; on failure returns false with a one-line cause.
-  virtual bool fetch(MetadataBodies& out, std::string& error) = 0;
+  // Fills both bodies; on failure a one-line cause in `error`.
+  virtual FetchResult fetch(MetadataBodies& out, std::string& error) = 0;
 };
 
 struct MetadataOptions {
@@ -30,9 +39,11 @@ struct MetadataOptions {
   Duration connect_timeout{1000};
   Duration timeout{5000};
   // ECS task metadata bodies are tens of KiB (the largest bundled capture,
-  // with 10 containers, is under 60 KiB): 4 MiB leaves ample headroom while
-  // bounding peak memory (docs/reliability.md).
-  size_t max_body = 4u << 20;
+  // with 10 containers, is under 60 KiB; a task definition holds at most 10
+  // containers). Peak memory is up to about 16 times the body (the DOM
+  // parser, the model, the rendered text; measured in docs/reliability.md),
+  // so 1 MiB keeps the worst body far inside a 64 MiB task memory limit.
+  size_t max_body = 1u << 20;
 
   bool replay() const { return !task_file.empty(); }
 };

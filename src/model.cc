@@ -2,8 +2,14 @@
 
 namespace emp {
 std::string_view last_arn_segment(std::string_view arn) {
+  // "arn:…:task/cluster/id/" names the same task as without the trailing
+  // slash: the last non-empty segment, never an empty one while any exists.
+  // "arn:…:task/" has none: what precedes the first '/' is the ARN's prefix.
+  const bool has_slash = arn.find('/') != std::string_view::npos;
+  while (!arn.empty() && arn.back() == '/') arn.remove_suffix(1);
   size_t slash = arn.rfind('/');
-  return slash == std::string_view::npos ? arn : arn.substr(slash + 1);
+  if (slash == std::string_view::npos) return has_slash ? std::string_view() : arn;
+  return arn.substr(slash + 1);
 }
 
 const std::string* TaskIdentity::get(std::string_view label) const {

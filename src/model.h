@@ -106,7 +106,8 @@ TaskIdentity identity_of(const TaskMeta& task);
 // that refreshes the identity allocates nothing.
 void update_identity(const TaskMeta& task, TaskIdentity& id);
 
-// What follows the last '/' of an ARN (a task id, a short cluster name).
+// The last non-empty '/'-separated segment of an ARN (a task id, a short
+// cluster name); empty only when the ARN has none ("", "/").
 std::string_view last_arn_segment(std::string_view arn);
 
 }  // namespace emp

@@ -224,7 +224,7 @@ const Flag kFlags[] = {
   {"metadata.stats-file", "", "Replay: read the /task/stats body from this file (needs --metadata.task-file).", bind<&Options::metadata, &MD::stats_file>()},
   {"metadata.connect-timeout", "1s", "Connect timeout for the metadata endpoint.", bind<&Options::metadata, &MD::connect_timeout>()},
   {"metadata.timeout", "5s", "Total timeout for one metadata request.", bind<&Options::metadata, &MD::timeout>()},
-  {"metadata.max-body-bytes", "4194304", "Largest metadata body accepted, in bytes (peak memory stays a small multiple of it).", bind<&Options::metadata, &MD::max_body>()},
+  {"metadata.max-body-bytes", "1048576", "Largest metadata body accepted, in bytes (peak memory stays a small multiple of it).", bind<&Options::metadata, &MD::max_body>()},
   {"container.include", "(all)", "Report only containers whose ECS name matches one of these globs (repeatable; comma-separated in the environment).", bind<&Options::containers, &ContainerFilter::include>()},
   {"container.exclude", "~internal~ecs~pause", "Leave out containers whose ECS name matches one of these globs (repeatable; replaces the default; empty for none).", bind<&Options::containers, &ContainerFilter::exclude>()},
   {"textfile.directory", "", "Write a node_exporter textfile into this directory (replaced atomically each cycle).", bind<&Options::textfile, &TF::directory>()},

@@ -34,7 +34,10 @@ stop_and_time() {
   MS=$(( $(_now_ms) - t0 ))
 }
 
-COMMON=(--metadata.url="$META_URL" --metadata.timeout=150ms --interval=200ms --interval.jitter=0 --startup.retry-timeout=2s)
+# No timing slack is assumed (issue 13): the metadata timeout is generous (a
+# loaded 2-core machine once took over 150 ms), and the checks below bound
+# hangs, not speed: an exit code tells which deadline ended a shutdown.
+COMMON=(--metadata.url="$META_URL" --metadata.timeout=10s --interval=200ms --interval.jitter=0 --startup.retry-timeout=10s)
 
 # 1. Quiet loop, SIGHUP ignored, SIGTERM during a slow push.
 mkdir -p "$T/tf"
@@ -52,13 +55,18 @@ assert_eq "SIGHUP logged once" 1 "$(grep -c 'msg="SIGHUP ignored' "$T/a.log")"
 grep -q 'level=info msg="starting" version=' "$T/a.log" || fail "no start-up line"
 assert_eq "info lines besides start-up and SIGHUP (none per cycle)" 0 \
   "$(grep 'level=info' "$T/a.log" | grep -vc 'msg="starting"\|msg="SIGHUP ignored')"
-assert_eq "no warnings or errors in a healthy loop" 0 "$(grep -c 'level=warn\|level=error' "$T/a.log")"
+assert_eq "no errors in a healthy loop" 0 "$(grep -c 'level=error' "$T/a.log")"
+# A starved machine may make a 200 ms cycle overrun; that warning is the
+# scheduler telling the truth, not a fault; so is the start-up note that the
+# (deliberately generous) metadata timeout exceeds the interval. Nothing else may warn.
+assert_eq "no warnings in a healthy loop (besides overruns on a starved machine)" 0 \
+  "$(grep 'level=warn' "$T/a.log" | grep -v 'skipped ticks instead of catching up' | grep -vc 'is not shorter than --interval')"
 
 echo 1 >"$DELAY"          # every Pushgateway answer now takes 1 s
 sleep 0.5                 # a push is in flight
 stop_and_time $A TERM
-assert_eq "exit code after SIGTERM during a slow push" 0 "$RC"
-[ "$MS" -lt 3000 ] || fail "shutdown took ${MS}ms, over --shutdown-timeout=3s"
+# Exit 0, not 6: the shutdown ended before the 3 s timer would have ended it.
+assert_eq "exit code after SIGTERM during a slow push (0: within --shutdown-timeout)" 0 "$RC"
 ok "SIGTERM during a 1 s push: exited in ${MS} ms (timeout 3 s)"
 echo "MEASURED slow_push_shutdown_ms=$MS"
 n=$(stats_requests)
@@ -80,7 +88,8 @@ wait_for 10 requests_at_least $((n + 1)) || fail "no cycle against the hung Push
 sleep 0.3
 stop_and_time $B TERM
 { [ "$RC" = 0 ] || [ "$RC" = 6 ]; } || { cat "$T/b.log"; fail "exit code $RC with a hung Pushgateway"; }
-[ "$MS" -lt 2500 ] || fail "shutdown with a hung Pushgateway took ${MS}ms (timeout 1.5 s)"
+# 0 or 6 both mean a deadline ended it; a hang would run for the 30 s push timeout.
+[ "$MS" -lt 20000 ] || fail "shutdown with a hung Pushgateway took ${MS}ms (timeout 1.5 s)"
 ok "hung Pushgateway: exited $RC in ${MS} ms (timeout 1.5 s)"
 echo "MEASURED hung_pushgateway_shutdown_ms=$MS exit=$RC"
 
@@ -94,7 +103,7 @@ kill -TERM $C; sleep 0.3
 _alive $C || fail "the first SIGTERM alone should not end a 20 s shutdown this fast"
 stop_and_time $C INT
 assert_eq "exit code after a second signal (128 + SIGINT)" 130 "$RC"
-[ "$MS" -lt 500 ] || fail "second signal took ${MS}ms"
+# 130 can only come from the second signal (the 20 s budget would give 0 or 6).
 ok "second signal: exited in ${MS} ms"
 grep -q 'level=warn msg="second stop signal: exiting at once"' "$T/c.log" || { cat "$T/c.log"; fail "no second-signal line"; }
 ok "second signal logged"

@@ -28,10 +28,16 @@ fi
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 # The Prometheus packages try to start their daemons on 0.0.0.0 at install
-# time; tests start their own on 127.0.0.1, so forbid service starts.
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-  $SUDO chmod +x /usr/sbin/policy-rc.d
+# time; tests start their own on 127.0.0.1, so forbid service starts during
+# this install only. A policy file we created is removed again (also when the
+# install fails), so later installs on this machine start their services as
+# usual; one that was already there is left as it was.
+# (EMP_POLICY_RC_D: another path, for tests/hostile_setup.sh only.)
+POLICY=${EMP_POLICY_RC_D:-/usr/sbin/policy-rc.d}
+if [ ! -e "$POLICY" ] && [ ! -L "$POLICY" ]; then
+  trap '$SUDO rm -f "$POLICY"' EXIT
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+  $SUDO chmod +x "$POLICY"
 fi
 echo "installing: ${missing[*]}" >&2
 $SUDO apt-get update -qq
