@@ -37,7 +37,8 @@ stop_and_time() {
 # No timing slack is assumed (issue 13): the metadata timeout is generous (a
 # loaded 2-core machine once took over 150 ms), and the checks below bound
 # hangs, not speed: an exit code tells which deadline ended a shutdown.
-COMMON=(--metadata.url="$META_URL" --metadata.timeout=10s --interval=200ms --interval.jitter=0 --startup.retry-timeout=10s)
+# These cases look at the final push on SIGTERM: --delete-on-exit=false (case 4 sets it true).
+COMMON=(--delete-on-exit=false --metadata.url="$META_URL" --metadata.timeout=10s --interval=200ms --interval.jitter=0 --startup.retry-timeout=10s)
 
 # 1. Quiet loop, SIGHUP ignored, SIGTERM during a slow push.
 mkdir -p "$T/tf"

@@ -1,11 +1,17 @@
 #!/bin/bash
-# Installs everything the build, the tests and the demo need, from Debian 12's
-# own packages. Safe to run again: it only calls apt when something is missing.
+# Installs what the build and the tests need, from Debian 12's own packages:
+#   bash tests/setup.sh         everything (tests/run.sh)
+#   bash tests/setup.sh demo    only the build of the binary and a Pushgateway (tests/demo.sh)
+# Safe to run again: it only calls apt when something is missing.
 set -euo pipefail
 
+# What building the binary needs.
+BUILD=(meson ninja-build pkg-config g++ libcurl4-openssl-dev libsimdjson-dev libfmt-dev zlib1g-dev)
+if [ "${1:-}" = demo ]; then
+  PACKAGES=("${BUILD[@]}" prometheus-pushgateway curl jq)
+else
 PACKAGES=(
-  # build
-  meson ninja-build pkg-config g++ libcurl4-openssl-dev libsimdjson-dev libfmt-dev doctest-dev zlib1g-dev
+  "${BUILD[@]}" doctest-dev
   # the real peers the tests talk to
   prometheus-pushgateway prometheus-node-exporter prometheus victoria-metrics
   # test tooling
@@ -15,6 +21,7 @@ PACKAGES=(
   # static checks (tests/lint.sh)
   clang-tidy clang-format
 )
+fi
 PACKAGES+=(${EMP_EXTRA_PACKAGES:-})
 
 missing=()

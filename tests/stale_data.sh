@@ -112,8 +112,10 @@ grep 'task identity changed' "$T/change.log" | grep -q 'old_task_id=before task_
 # stats read adds tick × 1e9 × (i+1) ns to container i; the old task's retained
 # values would otherwise be summed in. Compare the task row with the sum of the
 # container rows of the same push.
-task_cpu=$(pgw_value $PGW ee_container_cpu_usage_seconds_total '.container_name=="_task_"')
-sum_cpu=$(curl -s "http://127.0.0.1:$PGW/api/v1/metrics" | jq '[.data[] | .ee_container_cpu_usage_seconds_total? // empty | .metrics[] | select(.labels.container_name != "_task_") | .value | tonumber] | add')
+# Both from one read of the Pushgateway: the values move with every push.
+read -r task_cpu sum_cpu < <(curl -s "http://127.0.0.1:$PGW/api/v1/metrics" | jq -r '[.data[] | .ee_container_cpu_usage_seconds_total? // empty | .metrics[]] |
+  ([.[] | select(.labels.container_name == "_task_") | .value | tonumber] | add | tostring) + " " +
+  ([.[] | select(.labels.container_name != "_task_") | .value | tonumber] | add | tostring)')
 python3 -c "import sys; a,b=float('$task_cpu'),float('$sum_cpu'); sys.exit(0 if abs(a-b) < 1e-6 else 1)" ||
   fail "task row CPU $task_cpu is not the sum of the new task's containers $sum_cpu"
 ok "the new task's CPU row is its own containers' sum ($task_cpu s)"
