@@ -17,6 +17,7 @@ DASH=$EMP_SRC/deploy/grafana/ecs-tasks.json
 RULES=$EMP_SRC/deploy/prometheus/rules.yml
 FX=ecs_exporter/fargate-awsvpc-cgroupv1
 FAMILY=prom-ecs-exporter-sandbox-main-fargate
+CLUSTER=prom-ecs-exporter-sandbox
 TASK_ID=bae32def0ab64f06818e8862e58f8d6d
 
 # Provisionable: a fixed uid, no numeric id, every panel on the $datasource
@@ -56,13 +57,16 @@ ok "pusher -> Pushgateway -> Prometheus with rules.yml: recording rules produce 
 
 # ---------------------------------------------------------------- the dashboard
 # Template variables: label_values(selector, label) must list our task.
-sub() { sed -e "s/\\\$task_family/$FAMILY/g" -e "s/\\\$task_id/$TASK_ID/g" -e 's/\$container/.*/g'; }
+sub() { sed -e "s/\\\$task_family/$FAMILY/g" -e "s/\\\$task_id/$TASK_ID/g" -e 's/\$container/.*/g' \
+  -e 's/\$job/ecs/g' -e "s/\\\$cluster/$CLUSTER/g"; }
 while IFS=$'\t' read -r name q; do
   sel=$(echo "$q" | sed -n 's/^label_values(\(.*\), *\([a-z_]*\))$/\1/p' | sub)
   label=$(echo "$q" | sed -n 's/^label_values(\(.*\), *\([a-z_]*\))$/\2/p')
   [ -n "$label" ] || fail "variable $name: cannot read query $q"
   values=$(curl -s -G "$PROM/api/v1/series" --data-urlencode "match[]=$sel" | jq -r --arg l "$label" '[.data[][$l]] | unique | join(",")')
   case $name in
+    job) want=ecs ;;
+    cluster) want=$CLUSTER ;;
     task_family) want=$FAMILY ;;
     task_id) want=$TASK_ID ;;
     container) want=ecs-exporter,prometheus ;;
