@@ -21,7 +21,7 @@ for spec in "503|Fri, 31 Dec 9999 23:59:59 GMT" "503|9223372036854775807" "429|9
   _PIDS="$_PIDS $!"
   wait_for 10 test -s "$d/port" || fail "hostile peer did not start"
   start_pusher "$d/log" --metadata.url="$META_URL" --interval=300ms --interval.jitter=0 \
-    --pushgateway.url="http://127.0.0.1:$(cat "$d/port")" --pushgateway.timeout=1s --shutdown-timeout=3s
+    --pushgateway.url="http://127.0.0.1:$(cat "$d/port")" --pushgateway.timeout=1s --shutdown-timeout=1s
   P=$PUSHER_PID
   n=$(stats_requests)
   # Three more cycles: the schedule holds whatever the header said.
