@@ -22,7 +22,8 @@ _PIDS="$_PIDS $!"
 wait_for 10 test -s "$T/proxy.port" || fail "slow proxy did not start"
 
 start_pusher "$T/log" --metadata.url="$META_URL" --interval=200ms --interval.jitter=0 \
-  --pushgateway.url="http://127.0.0.1:$(cat "$T/proxy.port")" --pushgateway.timeout=20s --shutdown-timeout=20s
+  --pushgateway.url="http://127.0.0.1:$(cat "$T/proxy.port")" --pushgateway.timeout=20s --shutdown-timeout=20s \
+  --delete-on-exit=false
 P=$PUSHER_PID
 wait_for 20 requests_at_least 3 || { cat "$T/log"; fail "no cycles"; }
 echo 6 >"$DELAY"; n=$(stats_requests)
