@@ -7,7 +7,8 @@
 #   bash fuzz/run.sh --long [SECONDS_EACH]     the long run (default 3600 s per target); the
 #                                              corpus grows in build-fuzz/corpus/ across runs
 #   bash fuzz/run.sh ... [TARGET...]           only these (metadata_parser pipeline text_format
-#                                              rfc3339 duration grouping_key)
+#                                              rfc3339 duration grouping_key retry_after
+#                                              url_secrets textfile_name)
 # Environment: FUZZ_BUILD (default build-fuzz; configured and built here when
 # missing), FUZZ_JOBS (targets run at once, default 2), FUZZ_SUMMARY (file that
 # receives one "target OK|FAILED executions" line per target).
@@ -17,7 +18,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
-ALL_TARGETS=(metadata_parser pipeline text_format rfc3339 duration grouping_key)
+ALL_TARGETS=(metadata_parser pipeline text_format rfc3339 duration grouping_key retry_after url_secrets textfile_name)
 
 mode=smoke
 budget=60
@@ -74,6 +75,30 @@ make_seeds() { # TARGET DIR
       printf '0001-01-01T00:00:00Z' >"$d/zero"; printf '2016-12-31T23:59:60+01:00' >"$d/leap" ;;
     duration)
       for s in 0 250ms 10ms 15s 1m 1m30s 1h 2h45m10s500ms 1d 1w 1y; do printf '%s' "$s" >"$d/$s"; done ;;
+    retry_after)
+      # backoff (2 bytes), raw seconds (8 bytes), then the header value.
+      for v in 0 1 120 86400 86401 9223372036854775807 99999999999999999999 -5 \
+               "Fri, 31 Dec 9999 23:59:59 GMT" "Thu, 01 Jan 1970 00:00:00 GMT" "Sun, 06 Nov 1994 08:49:37 GMT" \
+               "Sunday, 06-Nov-94 08:49:37 GMT" "Sun Nov  6 08:49:37 1994"; do
+        { printf '\x00\xfa\x00\x00\x00\x00\x00\x00\x00\x3c'; printf '%s' "$v"; } >"$d/$((n += 1))"
+      done ;;
+    url_secrets)
+      # which flag (1 byte), the part before the secret (length-prefixed), the part after.
+      python3 - "$d" <<'PY'
+import os, sys
+d = sys.argv[1]
+cases = [("https://u:", "@h/x"), ("https:/u:", "@h"), ("host/?token=", ""), ("https://u:p/", "@h:1/x"),
+         ("http://169.254.170.2/v4/", ""), ("http://h/p#", ""), ("https://pgw:9091/?a=", "&b=c"),
+         ("http://u:", "@127.0.0.1:9091"), ("", "@h"), ("https//u:", "@h")]
+for i, (a, b) in enumerate(cases):
+    for which in (0, 1):
+        open(os.path.join(d, f"{i}-{which}"), "wb").write(bytes([which, len(a)]) + a.encode() + b.encode())
+PY
+      ;;
+    textfile_name)
+      grep -ohE '"arn:aws:ecs:[^"]*task/[^"]*"' -r tests/fixtures | sort -u | tr -d '"' |
+        while IFS= read -r a; do printf '%s' "$a" >"$d/$((n += 1))"; done
+      printf 'arn:aws:ecs:r:1:task/c/' >"$d/slash"; printf 'arn:aws:ecs:r:1:task/c/a%%2F..' >"$d/pct" ;;
     grouping_key|text_format)
       # Binary layouts (fuzz/targets.h): length-prefixed strings. Seed them with
       # real names and values from the captures: family, container names, ARNs.

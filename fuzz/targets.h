@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <climits>
 #include <ctime>
 #include <memory>
 #include <string>
@@ -21,11 +22,14 @@
 #include "src/cycle.h"
 #include "src/duration.h"
 #include "src/grouping_key.h"
+#include "src/http_client.h"
 #include "src/metadata_parser.h"
 #include "src/metadata_source.h"
 #include "src/metrics.h"
 #include "src/rfc3339.h"
+#include "src/options.h"
 #include "src/text_format.h"
+#include "src/textfile_sink.h"
 
 namespace emp::fuzz {
 
@@ -302,6 +306,135 @@ inline int grouping_key(const uint8_t* data, size_t size) {
     const std::string_view want_value = i == 0 ? job : labels[i / 2 - 1].value;
     require(name == want_name && value == want_value, "grouping key does not read back", path);
   }
+  return 0;
+}
+
+// --- retry_after: a Retry-After header value, as libcurl reads it, through
+// http_retry::next_wait: never overflows (UBSan) and never waits past a day ---
+inline int retry_after(const uint8_t* data, size_t size) {
+  Bytes in(data, size);
+  const Duration backoff((in.byte() << 8 | in.byte()) % 4001);  // what http_retry::backoff can give
+  long long raw = 0;
+  for (int i = 0; i < 8; ++i) raw = static_cast<long long>(static_cast<unsigned long long>(raw) << 8 | in.byte());
+  const std::string value(in.take(in.left()));
+  auto check = [&](long long seconds, std::string_view what) {
+    const Duration wait = http_retry::next_wait(backoff, seconds);
+    require(wait >= backoff, "next_wait shorter than the backoff", what);
+    require(wait <= std::max(backoff, Duration(86400000)), "next_wait longer than a day", what);
+  };
+  check(raw, "raw seconds");
+  // libcurl (lib/http.c): a number of seconds (saturating), else an HTTP date
+  // (curl_getdate, the parser libcurl itself uses) minus now.
+  const char* p = value.c_str();
+  while (*p == ' ' || *p == '\t') ++p;
+  if (*p >= '0' && *p <= '9') {
+    errno = 0;
+    long long n = std::strtoll(p, nullptr, 10);
+    if (errno == ERANGE) n = LLONG_MAX;
+    check(n, value);
+  } else if (std::memchr(value.data(), 0, value.size()) == nullptr) {
+    const time_t when = curl_getdate(value.c_str(), nullptr);
+    const time_t now = std::time(nullptr);
+    if (when != -1 && !(when < 0 && now > LLONG_MAX + when)) check(static_cast<long long>(when) - now, value);
+  }
+  return 0;
+}
+
+// --- url_secrets: a secret placed in a URL's user information, query or
+// fragment never reaches redact_url's output, an option error or the
+// start-up line's configuration ---
+inline bool printable_utf8(std::string_view s) {
+  if (!exposition::utf8_ok(s)) return false;
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+inline int url_secrets(const uint8_t* data, size_t size) {
+  static constexpr std::string_view kSecret = "ZZZZ";  // 'Z' is removed from the fuzzed parts
+  Bytes in(data, size);
+  const uint8_t which = in.byte();
+  auto part = [](std::string_view s) {
+    std::string out;
+    for (char c : s)
+      if (c != 'Z' && c != '\0') out += c;  // argv cannot carry NUL
+    return out;
+  };
+  const std::string before = part(in.str());
+  const std::string after = part(in.take(in.left()));
+  const std::string url = before + std::string(kSecret) + after;
+  const size_t secret_at = before.size();
+
+  // Where the contract says the secret is hidden: after the first '?' or '#',
+  // or before the last '@' ahead of them and not inside a "scheme://".
+  const size_t query = url.find_first_of("?#");
+  const std::string_view head = std::string_view(url).substr(0, query);
+  const size_t at = head.rfind('@');
+  const size_t scheme = head.find("://");
+  const bool in_query = query != std::string::npos && query < secret_at;
+  const bool in_userinfo = at != std::string_view::npos && secret_at + kSecret.size() <= at &&
+                           (scheme == std::string_view::npos || scheme + 3 <= secret_at);
+  const bool hidden = in_query || in_userinfo;
+
+  const std::string shown = redact_url(url);
+  require(printable_utf8(shown), "redact_url output not printable", shown);
+  if (hidden) require(shown.find(kSecret) == std::string::npos, "redact_url leaked a secret", url);
+  const bool redacted = shown.find(kSecret) == std::string::npos;
+
+  // The option checks and the start-up line never show more than redact_url.
+  const std::string flag = which % 2 ? "--pushgateway.url=" : "--metadata.url=";
+  std::string arg = flag + url;
+  std::string meta = "--metadata.url=http://127.0.0.1:1/v4";
+  std::vector<char*> argv = {const_cast<char*>("ecs-metrics-pusher"), const_cast<char*>("--once"), arg.data()};
+  if (which % 2) argv.push_back(meta.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  Options options;
+  std::string error;
+  const ParseOutcome outcome = parse_options(static_cast<int>(argv.size() - 1), argv.data(), envp, options, error);
+  if (redacted) require(error.find(kSecret) == std::string::npos, "an option error leaked a secret", error);
+  if (outcome == ParseOutcome::Run) {
+    for (const auto& [key, value] : describe(options))
+      if (redacted) require(value.find(kSecret) == std::string::npos, "the start-up line leaked a secret", value);
+  }
+  return 0;
+}
+
+// --- textfile_name: any task id (from any ARN) gives a safe file name that
+// maps back to exactly that id, or a refusal with a printable cause ---
+inline int textfile_name(const uint8_t* data, size_t size) {
+  const std::string_view arn(reinterpret_cast<const char*>(data), size);
+  const std::string_view id = last_arn_segment(arn);
+  require(id.find('/') == std::string_view::npos, "task id holds '/'", arn);
+  if (!id.empty()) require(arn.find(id) != std::string_view::npos, "task id not from the ARN", arn);
+  if (arn.find_first_not_of('/') != std::string_view::npos && arn.find('/') == std::string_view::npos)
+    require(id == arn, "an ARN without '/' is its own id", arn);
+  std::string name, error;
+  if (!textfile_name_for_task(id, name, error)) {
+    require(!error.empty() && exposition::utf8_ok(error), "refusal without a printable cause", error);
+    return 0;
+  }
+  require(name.size() <= 4 + kMaxEscapedTaskId + 5 && name.size() <= 255, "name too long", name);
+  require(name.starts_with("ecs_") && name.ends_with(".prom"), "name shape", name);
+  std::string back;
+  const std::string_view middle = std::string_view(name).substr(4, name.size() - 9);
+  for (size_t i = 0; i < middle.size(); ++i) {
+    const char c = middle[i];
+    const bool safe = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                      c == '_' || c == '-';
+    if (safe) {
+      back += c;
+      continue;
+    }
+    require(c == '%' && i + 2 < middle.size(), "unsafe byte or truncated escape in the name", name);
+    auto hex = [&](char h) {
+      require((h >= '0' && h <= '9') || (h >= 'A' && h <= 'F'), "escape is not %XX", name);
+      return h <= '9' ? h - '0' : h - 'A' + 10;
+    };
+    back += static_cast<char>(hex(middle[i + 1]) << 4 | hex(middle[i + 2]));
+    i += 2;
+  }
+  require(back == id, "the name does not map back to the task id", name);
   return 0;
 }
 

@@ -31,6 +31,8 @@ const std::map<std::string, Target> kTargets = {
     {"metadata_parser", emp::fuzz::metadata_parser}, {"pipeline", emp::fuzz::pipeline},
     {"text_format", emp::fuzz::text_format},         {"rfc3339", emp::fuzz::rfc3339},
     {"duration", emp::fuzz::duration},               {"grouping_key", emp::fuzz::grouping_key},
+    {"retry_after", emp::fuzz::retry_after},         {"url_secrets", emp::fuzz::url_secrets},
+    {"textfile_name", emp::fuzz::textfile_name},
 };
 
 int run(Target t, const std::string& s) { return t(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }

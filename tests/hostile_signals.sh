@@ -22,12 +22,13 @@ _PIDS="$_PIDS $!"
 wait_for 10 test -s "$T/proxy.port" || fail "slow proxy did not start"
 
 start_pusher "$T/log" --metadata.url="$META_URL" --interval=200ms --interval.jitter=0 \
-  --pushgateway.url="http://127.0.0.1:$(cat "$T/proxy.port")" --pushgateway.timeout=20s --shutdown-timeout=20s
+  --pushgateway.url="http://127.0.0.1:$(cat "$T/proxy.port")" --pushgateway.timeout=20s --shutdown-timeout=20s \
+  --delete-on-exit=false
 P=$PUSHER_PID
 wait_for 20 requests_at_least 3 || { cat "$T/log"; fail "no cycles"; }
-echo 10 >"$DELAY"; n=$(stats_requests)
+echo 6 >"$DELAY"; n=$(stats_requests)
 wait_for 10 requests_at_least $((n + 1)) || fail "no cycle began"
-sleep 0.3   # its push is in flight, held for 10 s
+sleep 0.3   # its push is in flight, held for 6 s
 # At least 70,000 SIGHUPs, and for 5 s: the kernel merges those sent while one
 # is pending, so the handler runs only about 20,000 times a second here, and
 # an old-style one-byte-per-signal pipe fills at 65,536.

@@ -17,7 +17,8 @@ start_fake_metadata $FIX.task.json $FIX.stats.json; META=$PEER_PORT
 requests() { curl -s "http://127.0.0.1:$META/_control" | jq '.stats_requests'; }
 requests_at_least() { [ "$(requests)" -ge "$1" ]; }
 count() { grep -c "$2" "$1"; }
-LOOP=(--metadata.url="$META_URL" --interval=100ms --interval.jitter=0 --shutdown-timeout=5s)
+# The last values stay on exit: the checks below read the file afterwards.
+LOOP=(--metadata.url="$META_URL" --interval=100ms --interval.jitter=0 --shutdown-timeout=5s --delete-on-exit=false)
 
 # --- 2: a FIFO with no reader ---
 mkdir -p "$T/fifo"; mkfifo "$T/fifo/$F"

@@ -1,0 +1,4 @@
+// libFuzzer entry for emp::fuzz::url_secrets (fuzz/targets.h); see fuzz/run.sh.
+#include "fuzz/targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { return emp::fuzz::url_secrets(data, size); }
