@@ -138,6 +138,7 @@ TLS=$WORK/tls; mkdir -p "$TLS"
   printf 'tls_server_config:\n  cert_file: %s/server.crt\n  key_file: %s/server.key\n' "$TLS" "$TLS" >web.yml
 ) >"$WORK/openssl.log" 2>&1 || { cat "$WORK/openssl.log" >&2; die "openssl"; }
 start_pushgateway() { # NAME [flags] -> port in $PGW_PORT
+  : >"$WORK/$1.log"
   prometheus-pushgateway --web.listen-address=127.0.0.1:0 --persistence.file= "${@:2}" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   PGW_PORT=""
@@ -165,7 +166,9 @@ for g in json.load(sys.stdin)["data"]:
 # that the layer cache keeps it. Every other layer is pruned after the build:
 # vfs stores each layer as a full copy of its root file system (~1 GB here),
 # so stale layers would fill the disk at every source change.
-BUD=("${BUILDAH[@]}" bud --isolation chroot --layers --force-rm --pull=never -f "$SRC/container/Dockerfile")
+# BuildKit sets BUILDPLATFORM itself; buildah 1.28 needs it given.
+BUD=("${BUILDAH[@]}" bud --isolation chroot --layers --force-rm --pull=never --build-arg BUILDPLATFORM="linux/$ARCH"
+     -f "$SRC/container/Dockerfile")
 prune() { # removes every untagged layer; repeated, as each pass frees the parents of the last
   local _
   for _ in 1 2 3 4 5 6 7 8 9 10; do
