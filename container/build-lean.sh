@@ -217,4 +217,4 @@ mkdir -p "$OUTDIR"
 mv "$OUTDIR/ecs-metrics-pusher.tmp" "$OUTDIR/ecs-metrics-pusher"
 run=("$OUTDIR/ecs-metrics-pusher")
 $CROSS && run=(qemu-"${TRIPLET%%-*}"-static "$OUTDIR/ecs-metrics-pusher")
-say "$OUTDIR/ecs-metrics-pusher: $(stat -c %s "$OUTDIR/ecs-metrics-pusher") bytes, $(file -b "$OUTDIR/ecs-metrics-pusher" | cut -d, -f1-2), $("${run[@]}" --version)"
+say "$OUTDIR/ecs-metrics-pusher: $(stat -c %s "$OUTDIR/ecs-metrics-pusher") bytes, $(file -b "$OUTDIR/ecs-metrics-pusher" | cut -d, -f1-2), $("${run[@]}" --version | head -1)"

@@ -254,9 +254,12 @@ for arch in $ARCHES; do
   in_image() { chroot --userspec="$user" "$R" "${runner[@]}" /ecs-metrics-pusher "$@" 2>>"$WORK/run-$arch.err"; }
 
   want_version=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$SRC/meson.build" | head -1)
-  got=$(in_image --version)
-  [ "$got" = "ecs-metrics-pusher $want_version" ] || die "[$arch] --version printed '$got', want 'ecs-metrics-pusher $want_version'"
-  say "[$arch] ok - --version: $got${runner:+ (under $qemu)}"
+  version=$(in_image --version) || die "[$arch] --version exited $?"
+  got=$(echo "$version" | head -1)
+  case $got in "ecs-metrics-pusher, version $want_version "*|"ecs-metrics-pusher $want_version"*) ;;
+    *) die "[$arch] --version printed '$got', want ecs-metrics-pusher version $want_version";; esac
+  echo "$version" | grep -q 'libcurl:.*mbedTLS' || die "[$arch] the image's libcurl is not the mbedTLS build: $version"
+  say "[$arch] ok - --version: $got, $(echo "$version" | grep -o 'libcurl:.*' | tr -s ' ')${runner:+ (under $qemu)}"
 
   # Replay a real Fargate capture, configured the way ECS does it: by environment.
   mkdir -p "$R/tmp/fixture"
