@@ -308,17 +308,19 @@ for arch in $ARCHES; do
   # emulation the figure would be qemu's, so only natively.
   if [ -z "${runner[*]}" ]; then
     cat "$R/etc/ssl/certs/ca-certificates.crt" "$TLS/ca.crt" >"$R/tmp/tls/bundle.crt"
-    loop_rss() { # NAME FLAGS... -> "VmRSS N kB, ..." after 5 s at 100 ms
+    loop_rss() { # NAME SCHEME PORT FLAGS... -> "VmRSS N kB, ..." after 5 s at 100 ms
       ECS_CONTAINER_METADATA_URI_V4=$META_URL chroot --userspec="$user" "$R" /ecs-metrics-pusher \
-        --interval=100ms --interval.jitter=0s --pushgateway.grouping-label=pushed_by="loop-$1" "${@:2}" 2>>"$WORK/run-$arch.err" &
+        --interval=100ms --interval.jitter=0s --pushgateway.grouping-label=pushed_by="loop-$1" "${@:4}" 2>>"$WORK/run-$arch.err" &
       local pid=$!
       sleep 5
       awk '/^(VmRSS|VmHWM|RssAnon|RssFile):/ { printf "%s %s kB, ", $1, $2 }' "/proc/$pid/status" 2>/dev/null
+      # While it runs: on SIGTERM it deletes its group (--delete-on-exit).
+      landed "$2" "$3" "loop-$1" >"$WORK/landed-$1"
       kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
     }
-    rss_http=$(loop_rss http --pushgateway.url="http://127.0.0.1:$HTTP_PORT")
-    rss_https=$(loop_rss https --pushgateway.url="https://127.0.0.1:$HTTPS_PORT" --pushgateway.ca-file=/tmp/tls/bundle.crt)
-    [ "$(landed https "$HTTPS_PORT" loop-https)" = 84111360 ] || die "[$arch] loop mode over HTTPS did not land"
+    rss_http=$(loop_rss http http "$HTTP_PORT" --pushgateway.url="http://127.0.0.1:$HTTP_PORT")
+    rss_https=$(loop_rss https https "$HTTPS_PORT" --pushgateway.url="https://127.0.0.1:$HTTPS_PORT" --pushgateway.ca-file=/tmp/tls/bundle.crt)
+    [ "$(cat "$WORK/landed-https")" = 84111360 ] || die "[$arch] loop mode over HTTPS did not land"
     say "[$arch] memory in loop mode inside the image after 5 s at 100 ms: HTTP ${rss_http%, }; HTTPS ${rss_https%, }"
     SUMMARY+=("$arch: image $size bytes (gzip $gz); loop VmRSS HTTP $(echo "$rss_http" | awk '{print $2}') kB, HTTPS $(echo "$rss_https" | awk '{print $2}') kB")
   else
