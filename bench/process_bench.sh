@@ -17,12 +17,29 @@ ONCE_RUNS=${BENCH_ONCE_RUNS:-25}
 INTERVAL=${BENCH_INTERVAL:-5ms}
 CAPTURE=${BENCH_CAPTURE:-ecs_exporter/fargate-awsvpc-cgroupv1}
 CLK_TCK=$(getconf CLK_TCK)
+EATMYDATA=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/libeatmydata.so
 
 start_fake_metadata "$CAPTURE.task.json" "$CAPTURE.stats.json" --advance
 META_PID=$PEER_PID META_PORT=$PEER_PORT
 start_pushgateway
 PGW_PID=$PEER_PID PGW_PORT=$PEER_PORT
 PGW_URL=http://127.0.0.1:$PGW_PORT
+# The same over HTTPS with certificate verification: a CA made here, a
+# server certificate for 127.0.0.1, and as CA file the system bundle plus
+# that CA, so that the whole bundle is parsed and held as in production.
+TLS=$T/tls; mkdir -p "$TLS"
+(
+  cd "$TLS"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=emp-bench-ca \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile server.ext
+  cat /etc/ssl/certs/ca-certificates.crt ca.crt >bundle.crt
+  printf 'tls_server_config:\n  cert_file: %s/server.crt\n  key_file: %s/server.key\n' "$TLS" "$TLS" >web.yml
+) >"$T/openssl.log" 2>&1 || { cat "$T/openssl.log" >&2; fail "openssl"; }
+start_pushgateway --web.config.file="$TLS/web.yml"
+PGWS_URL=https://127.0.0.1:$PEER_PORT
 
 # Deliver to the Pushgateway when the sink works in this build; until then
 # (issue 3 in progress) the textfile sink stands in, and the table says so.
@@ -79,9 +96,17 @@ loop_run "$SINK" "$CYCLES" "${SINK_FLAGS[@]}"
 # Where the per-cycle CPU goes: the same loop without gzip, and with the
 # textfile sink (no push at all), over fewer cycles.
 if [ "$SINK" = pushgateway ]; then
+  loop_run pushgateway-https $(( CYCLES / 5 )) --pushgateway.url="$PGWS_URL" --pushgateway.ca-file="$TLS/bundle.crt"
   loop_run pushgateway-no-gzip $(( CYCLES / 5 )) "${SINK_FLAGS[@]}" --pushgateway.gzip=false
   mkdir -p "$T/textfile"
   loop_run textfile $(( CYCLES / 5 )) --textfile.directory="$T/textfile"
+  # What the textfile sink's fsync of the file and of its directory cost:
+  # the same loop with fsync made a no-op by Debian's libeatmydata (an
+  # LD_PRELOAD library, so only for a dynamically linked binary), on the same
+  # file system ($T).
+  if [ -f "$EATMYDATA" ] && LC_ALL=C readelf -lW "$EMP_BIN" | grep -q INTERP; then
+    LD_PRELOAD=$EATMYDATA loop_run textfile-no-fsync $(( CYCLES / 5 )) --textfile.directory="$T/textfile"
+  fi
 fi
 
 # --- --once: exec → exit after the first successful delivery --------------
@@ -126,11 +151,12 @@ if [ -x "$FLOOR_BIN" ]; then
 fi
 
 size=$(stat -c %s "$EMP_BIN")
+linkage=dynamic; LC_ALL=C readelf -lW "$EMP_BIN" | grep -q INTERP || linkage=static
 strip -o "$T/stripped" "$EMP_BIN" && stripped=$(stat -c %s "$T/stripped")
 
 python3 - "$OUT" <<PY
 import json, sys
-d = {"sink": "$SINK", "capture": "$CAPTURE", "interval": "$INTERVAL",
+d = {"label": "${EMP_BENCH_LABEL:-debian}", "linkage": "$linkage", "sink": "$SINK", "capture": "$CAPTURE", "interval": "$INTERVAL",
      "binary_bytes": $size, "binary_stripped_bytes": $stripped,
      "loops": [json.loads(l) for l in r'''$(printf '%s\n' "${LOOPS[@]}")'''.splitlines()]}
 d.update(json.loads('''$once_json'''))

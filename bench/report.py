@@ -51,9 +51,60 @@ def machine():
     return model, cpus, kernel, gbench or "?"
 
 
+def side_by_side(p, proc, lean, seed):
+    """One table, one run: the Debian (dynamic) build, the lean static build
+    (container/build-lean.sh) and the original Python exporter."""
+    loops = lambda d: {l["name"]: l for l in d["loops"]} if d else {}
+    builds = [("Debian build (dynamic)", proc)] + ([("lean build (static, mbedTLS)", lean)] if lean else [])
+    cols = [n for n, _ in builds] + (["original Python exporter"] if seed else [])
+    p(f"### Side by side ({proc['capture']}, loopback, same run)")
+    p()
+    p("| | " + " | ".join(cols) + " |")
+    p("|---|" + "--:|" * len(cols))
+
+    def row(label, key, fmt, seed_value=""):
+        cells = []
+        for _, d in builds:
+            l = loops(d).get(key[0])
+            cells.append(fmt(l[key[1]]) if l else "")
+        if seed:
+            cells.append(seed_value)
+        p(f"| {label} | " + " | ".join(cells) + " |")
+    kib = lambda v: f"{v:,} KiB ({v / 1024:.1f} MiB)"
+    row("VmRSS, loop, Pushgateway over HTTP", ("pushgateway", "rss_kb"), kib,
+        f"{seed['rss_kb']:,} KiB ({seed['rss_kb'] / 1024:.1f} MiB)" if seed else "")
+    row("VmRSS, loop, Pushgateway over HTTPS (verified, system bundle + test CA)", ("pushgateway-https", "rss_kb"), kib)
+    row("RssAnon, loop, HTTPS", ("pushgateway-https", "rss_anon_kb"), lambda v: f"{v:,} KiB")
+    row("CPU µs per cycle, Pushgateway over HTTP (gzip)", ("pushgateway", "cpu_us_per_cycle"), lambda v: f"{v:.0f}",
+        f"{seed['cpu_us_per_scrape']:.0f} per scrape" if seed else "")
+    row("CPU µs per cycle, Pushgateway over HTTPS (gzip)", ("pushgateway-https", "cpu_us_per_cycle"), lambda v: f"{v:.0f}")
+    row("CPU µs per cycle, Pushgateway over HTTP without gzip", ("pushgateway-no-gzip", "cpu_us_per_cycle"), lambda v: f"{v:.0f}")
+    row("CPU µs per cycle, textfile sink", ("textfile", "cpu_us_per_cycle"), lambda v: f"{v:.0f}")
+    row("CPU µs per cycle, textfile sink with fsync made a no-op (libeatmydata)", ("textfile-no-fsync", "cpu_us_per_cycle"), lambda v: f"{v:.0f}")
+    row("cycles/s, textfile sink", ("textfile", "cycles_per_s"), lambda v: f"{v:.0f}")
+    row("cycles/s, textfile sink without fsync", ("textfile-no-fsync", "cycles_per_s"), lambda v: f"{v:.0f}")
+    cells = [f"{d['once_wall_ms_median']:.1f} ms (CPU {d['once_cpu_ms_median']:.1f} ms)" for _, d in builds]
+    p("| `--once` exec → pushed, median wall | " + " | ".join(cells) + (" | |" if seed else " |"))
+    cells = [f"{d.get('binary_stripped_bytes', 0):,} B {d.get('linkage', '')}" for _, d in builds]
+    p("| binary, stripped | " + " | ".join(cells) + (" | |" if seed else " |"))
+    p()
+    if seed:
+        p(f"The original exporter ({seed.get('commit', '')[:12]}) serves /metrics and fetches the metadata on every "
+          f"scrape; its figure is CPU per scrape over {seed['scrapes']} scrapes (`bench/seed_bench.sh`; the capture's "
+          f"{seed.get('removed_stopped_containers', 0)} stopped container removed, as its null stats crash it).")
+        p()
+
+
 def main():
-    context, m = load_micro(sys.argv[1])
-    proc = json.load(open(sys.argv[2]))
+    args = sys.argv[1:]
+    opt = {}
+    for flag in ("--lean", "--seed"):
+        if flag in args:
+            i = args.index(flag)
+            opt[flag] = json.load(open(args[i + 1]))
+            del args[i:i + 2]
+    context, m = load_micro(args[0])
+    proc = json.load(open(args[1]))
     cases = sorted({case for (_, case) in m}, key=lambda c: (c.startswith("synthetic"), int(c.split("/")[1]) if c.startswith("synthetic") else 0, c))
     get = lambda kind, case: m.get((kind, case))
     p = print
@@ -162,6 +213,8 @@ def main():
     p()
     p(f"Binary: {proc['binary_bytes']:,} bytes as built (release), {proc['binary_stripped_bytes']:,} bytes stripped; "
       "dynamically linked against libcurl, simdjson, fmt, zlib.")
+    p()
+    side_by_side(p, proc, opt.get("--lean"), opt.get("--seed"))
 
 
 if __name__ == "__main__":
