@@ -15,6 +15,8 @@ namespace emp {
 
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
 bool valid_utf8(std::string_view s);
+// The same check, a byte at a time (the reference for tests).
+bool valid_utf8_reference(std::string_view s);
 
 // A Prometheus label name usable in a grouping key: [a-zA-Z_][a-zA-Z0-9_]*,
 // not starting with "__" (reserved; the Pushgateway rejects it).

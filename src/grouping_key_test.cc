@@ -28,6 +28,30 @@ TEST_CASE("valid_utf8 follows RFC 3629") {
   CHECK_FALSE(valid_utf8("ok\xFF"));
 }
 
+TEST_CASE("valid_utf8 (simdjson) agrees with the byte-at-a-time reference on every 1-4 byte prefix class") {
+  // All two-byte sequences, and three- and four-byte ones over the lead bytes
+  // and the boundary continuation bytes where the RFC 3629 ranges change.
+  const unsigned char edges[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+                                 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF};
+  int checked = 0;
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      const char two[] = {static_cast<char>(a), static_cast<char>(b)};
+      CHECK(valid_utf8(std::string_view(two, 2)) == valid_utf8_reference(std::string_view(two, 2)));
+      ++checked;
+    }
+    for (unsigned char b : edges)
+      for (unsigned char c : edges)
+        for (unsigned char d : edges) {
+          const char four[] = {static_cast<char>(a), static_cast<char>(b), static_cast<char>(c), static_cast<char>(d)};
+          CHECK(valid_utf8(std::string_view(four, 3)) == valid_utf8_reference(std::string_view(four, 3)));
+          CHECK(valid_utf8(std::string_view(four, 4)) == valid_utf8_reference(std::string_view(four, 4)));
+          checked += 2;
+        }
+  }
+  CHECK(checked == 65536 + 256 * 20 * 20 * 20 * 2);
+}
+
 TEST_CASE("label names") {
   CHECK(valid_label_name("task_id"));
   CHECK(valid_label_name("_x"));

@@ -22,7 +22,7 @@ std::unique_ptr<Sink> make_textfile_sink(const TextfileOptions& options);
 
 // Replaces `path` with `content`: a temporary file in the same directory
 // (".<name>.XXXXXX.tmp": never ends in .prom, random suffix, created
-// exclusively so a planted file or symlink is never opened), fsync, mode 0644
+// exclusively so a planted file or symlink is never opened), mode 0644
 // set on our own descriptor, rename (which replaces a symlink at `path`, never
 // its target). On failure the old file is untouched and the temporary file is gone.
 bool write_file_atomically(const std::string& path, std::string_view content, std::string& error);
