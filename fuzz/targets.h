@@ -366,10 +366,15 @@ inline int url_secrets(const uint8_t* data, size_t size) {
   const size_t secret_at = before.size();
 
   // Where the contract says the secret is hidden: after the first '?' or '#',
-  // or before the last '@' ahead of them and not inside a "scheme://".
+  // or before the last '@' ahead of them (not one starting a Pushgateway
+  // "@base64/" path segment after "/metrics/") and not inside a "scheme://".
   const size_t query = url.find_first_of("?#");
   const std::string_view head = std::string_view(url).substr(0, query);
-  const size_t at = head.rfind('@');
+  const size_t grouping = head.find("/metrics/");
+  size_t at = head.rfind('@');
+  while (at != std::string_view::npos && grouping != std::string_view::npos && at > grouping &&
+         head.substr(at).starts_with("@base64/"))
+    at = head.rfind('@', at - 1);
   const size_t scheme = head.find("://");
   const bool in_query = query != std::string::npos && query < secret_at;
   const bool in_userinfo = at != std::string_view::npos && secret_at + kSecret.size() <= at &&

@@ -62,10 +62,13 @@ std::string redact_url(std::string_view url) {
   std::string_view head = url.substr(0, query);
   // User information ends at the last '@' before the query, whatever the
   // scheme looks like ("https:/u:pw@h", a password holding '/'); an '@' that
-  // starts a Pushgateway "@base64/" path segment is not one.
+  // starts a Pushgateway "@base64/" path segment (after "/metrics/") is not
+  // one — but "https://u:pw@base64/" is (fuzz/regressions/url_secrets).
+  const size_t grouping = head.find("/metrics/");
   size_t at = head.rfind('@');
-  while (at != std::string_view::npos && head.substr(at).starts_with("@base64/"))
-    at = at == 0 ? std::string_view::npos : head.rfind('@', at - 1);
+  while (at != std::string_view::npos && grouping != std::string_view::npos && at > grouping &&
+         head.substr(at).starts_with("@base64/"))
+    at = head.rfind('@', at - 1);
   if (at != std::string_view::npos) {
     const size_t scheme_end = head.find("://");
     size_t user_start = 0;
