@@ -29,10 +29,10 @@
 #include <simdjson.h>
 #include <zlib.h>
 
+#include "collector.h"
 #include "cycle.h"
 #include "metadata_parser.h"
 #include "metadata_source.h"
-#include "collector.h"
 #include "text_format.h"
 
 // ---------------------------------------------------------------------------
@@ -268,8 +268,8 @@ struct Prepared {
     collector.collect(task, stats, set);
     TaskIdentity id = identity_of(task);
     container_extra = fmt::format("task_id=\"{}\"", id.task_id);
-    exporter_extra = fmt::format("task_family=\"{}\",task_revision=\"{}\",{}", id.task_family, id.task_revision,
-                                 container_extra);
+    exporter_extra =
+        fmt::format("task_family=\"{}\",task_revision=\"{}\",{}", id.task_family, id.task_revision, container_extra);
     render_text(set, ExtraLabels{container_extra, exporter_extra}, text);
   }
 };
@@ -420,8 +420,10 @@ std::vector<prometheus::MetricFamily> to_prometheus_cpp(const Prepared& p) {
       prometheus::ClientMetric m;
       split(p.set.labels(s.labels), m.label);
       split(d.scope == MetricScope::Container ? p.container_extra : p.exporter_extra, m.label);
-      if (d.type == MetricType::Counter) m.counter.value = s.value;
-      else m.gauge.value = s.value;
+      if (d.type == MetricType::Counter)
+        m.counter.value = s.value;
+      else
+        m.gauge.value = s.value;
       f.metric.push_back(std::move(m));
     }
     families.push_back(std::move(f));

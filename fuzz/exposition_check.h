@@ -48,15 +48,24 @@ inline bool utf8_ok(std::string_view s) {
     }
     size_t len;
     unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c == 0xE0) len = 3, lo = 0xA0;
-    else if (c >= 0xE1 && c <= 0xEC) len = 3;
-    else if (c == 0xED) len = 3, hi = 0x9F;
-    else if (c >= 0xEE && c <= 0xEF) len = 3;
-    else if (c == 0xF0) len = 4, lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF3) len = 4;
-    else if (c == 0xF4) len = 4, hi = 0x8F;
-    else return false;
+    if (c >= 0xC2 && c <= 0xDF)
+      len = 2;
+    else if (c == 0xE0)
+      len = 3, lo = 0xA0;
+    else if (c >= 0xE1 && c <= 0xEC)
+      len = 3;
+    else if (c == 0xED)
+      len = 3, hi = 0x9F;
+    else if (c >= 0xEE && c <= 0xEF)
+      len = 3;
+    else if (c == 0xF0)
+      len = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3)
+      len = 4;
+    else if (c == 0xF4)
+      len = 4, hi = 0x8F;
+    else
+      return false;
     if (i + len > n) return false;
     if (at(i + 1) < lo || at(i + 1) > hi) return false;
     for (size_t k = 2; k < len; ++k)
@@ -135,10 +144,14 @@ inline bool parse_sample(std::string_view line, Sample& out, std::string& why) {
         if (c == '\\') {
           if (i + 1 >= line.size()) return why = "dangling backslash", false;
           const char e = line[i + 1];
-          if (e == '\\') l.value += '\\';
-          else if (e == '"') l.value += '"';
-          else if (e == 'n') l.value += '\n';
-          else return why = "bad escape in label value", false;
+          if (e == '\\')
+            l.value += '\\';
+          else if (e == '"')
+            l.value += '"';
+          else if (e == 'n')
+            l.value += '\n';
+          else
+            return why = "bad escape in label value", false;
           i += 2;
           continue;
         }

@@ -111,7 +111,8 @@ void Collector::record(const ContainerStats& s) {
 }
 
 void Collector::combine_interfaces(std::vector<InterfaceTotal>& totals, bool shared) {
-  std::sort(totals.begin(), totals.end(), [](const InterfaceTotal& a, const InterfaceTotal& b) { return a.name < b.name; });
+  std::sort(totals.begin(), totals.end(),
+            [](const InterfaceTotal& a, const InterfaceTotal& b) { return a.name < b.name; });
   size_t out = 0;
   for (size_t i = 0; i < totals.size(); ++i) {
     if (out > 0 && totals[out - 1].name == totals[i].name) {
@@ -298,8 +299,10 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
       // minimum) is what ECS reports when the task definition sets none.
       if (c->cpu_units && *c->cpu_units > kUnsetCpuShares)
         out.add(Metric::ContainerCpuLimit, labels, *c->cpu_units / 1024.0);
-      if (c->memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *c->memory_limit_mib * kMiB);
-      else if (task.memory_limit_mib) out.add(Metric::ContainerMemoryLimit, labels, *task.memory_limit_mib * kMiB);
+      if (c->memory_limit_mib)
+        out.add(Metric::ContainerMemoryLimit, labels, *c->memory_limit_mib * kMiB);
+      else if (task.memory_limit_mib)
+        out.add(Metric::ContainerMemoryLimit, labels, *task.memory_limit_mib * kMiB);
       if (c->restart_count) out.add(Metric::ContainerRestarts, labels, *c->restart_count);
     }
     if (row.stats) {
@@ -326,8 +329,10 @@ void Collector::collect(const TaskMeta& task, const TaskStats& stats, MetricSet&
 
   if (task.cpu_limit_vcpu) out.add(Metric::TaskCpuLimit, task_labels, *task.cpu_limit_vcpu);
   if (task.memory_limit_mib) out.add(Metric::TaskMemoryLimit, task_labels, *task.memory_limit_mib * kMiB);
-  if (task.ephemeral_utilized_mib) out.add(Metric::TaskEphemeralUtilized, task_labels, *task.ephemeral_utilized_mib * kMiB);
-  if (task.ephemeral_reserved_mib) out.add(Metric::TaskEphemeralReserved, task_labels, *task.ephemeral_reserved_mib * kMiB);
+  if (task.ephemeral_utilized_mib)
+    out.add(Metric::TaskEphemeralUtilized, task_labels, *task.ephemeral_utilized_mib * kMiB);
+  if (task.ephemeral_reserved_mib)
+    out.add(Metric::TaskEphemeralReserved, task_labels, *task.ephemeral_reserved_mib * kMiB);
   if (task.pull_started_at) out.add(Metric::TaskPullStartedAt, task_labels, *task.pull_started_at);
   if (task.pull_stopped_at) out.add(Metric::TaskPullStoppedAt, task_labels, *task.pull_stopped_at);
   if (last_started) out.add(Metric::ContainerLastStartedAt, task_labels, *last_started);

@@ -22,7 +22,8 @@ constexpr std::string_view kTask = R"(container_name="_task_",container_id="_tas
 }
 
 TEST_CASE("collect: Fargate awsvpc, cgroup v1, a stopped container (ecs_exporter capture)") {
-  auto p = collect_pair("ecs_exporter/fargate-awsvpc-cgroupv1.task.json", "ecs_exporter/fargate-awsvpc-cgroupv1.stats.json");
+  auto p =
+      collect_pair("ecs_exporter/fargate-awsvpc-cgroupv1.task.json", "ecs_exporter/fargate-awsvpc-cgroupv1.stats.json");
   const auto& s = p.set;
   // Fargate ids `<task id>-<digits>` share 12 leading characters: kept whole.
   const std::string prom = R"(container_name="prometheus",container_id="bae32def0ab64f06818e8862e58f8d6d-1819985369")";
@@ -103,7 +104,8 @@ TEST_CASE("collect: Fargate awsvpc, cgroup v1, a stopped container (ecs_exporter
 
   // Pull times; latest StartedAt is ecs-exporter's 2025-02-27T05:06:19.394790... (checked against the file)
   CHECK(*value_of(s, Metric::TaskPullStoppedAt, kTask) == doctest::Approx(1740632778.599126545));
-  CHECK(value_of(s, Metric::TaskInfo, R"(cluster="prom-ecs-exporter-sandbox",launch_type="FARGATE",availability_zone="us-east-1a")") == 1);
+  CHECK(value_of(s, Metric::TaskInfo,
+                 R"(cluster="prom-ecs-exporter-sandbox",launch_type="FARGATE",availability_zone="us-east-1a")") == 1);
 }
 
 TEST_CASE("collect: EC2 bridge, cgroup v2, no task Limits (ecs_exporter capture)") {
@@ -222,7 +224,8 @@ TEST_CASE("collect: a duplicated stats key keeps the entry with data") {
 }
 
 TEST_CASE("short_container_id") {
-  CHECK(Collector::short_container_id("01cf1f3208005cda71d5ac936ded65d2ecc0a8cc8ff8a82d2e00410bf4fbbd6d") == "01cf1f320800");
+  CHECK(Collector::short_container_id("01cf1f3208005cda71d5ac936ded65d2ecc0a8cc8ff8a82d2e00410bf4fbbd6d") ==
+        "01cf1f320800");
   CHECK(Collector::short_container_id("bae32def0ab64f06818e8862e58f8d6d-1819985369") ==
         "bae32def0ab64f06818e8862e58f8d6d-1819985369");
   CHECK(Collector::short_container_id("abc") == "abc");
@@ -288,10 +291,11 @@ TEST_CASE("collect: a container restarted in place keeps the task row growing") 
 TEST_CASE("collect: CPU throttling when the platform reports it (synthetic variant of the capture)") {
   // The capture's throttling_data is all zeros (as AWS reports on many
   // platforms); the first one (prometheus) is given real-looking values.
-  const std::string body = edited(read_fixture(kFargateStats),
-                                  "\"throttling_data\": {\n        \"periods\": 0,\n        \"throttled_periods\": 0,\n"
-                                  "        \"throttled_time\": 0",
-                                  R"("throttling_data": {"periods": 1200, "throttled_periods": 31, "throttled_time": 2500000000)");
+  const std::string body =
+      edited(read_fixture(kFargateStats),
+             "\"throttling_data\": {\n        \"periods\": 0,\n        \"throttled_periods\": 0,\n"
+             "        \"throttled_time\": 0",
+             R"("throttling_data": {"periods": 1200, "throttled_periods": 31, "throttled_time": 2500000000)");
   Collector collector;
   MetricSet set;
   collector.collect(task_of(read_fixture(kFargateTask)), stats_of(body), set);
@@ -355,7 +359,8 @@ TEST_CASE("collect: memory stays bounded when container ids change every cycle")
     for (std::string* body : {&t, &s}) {
       for (const std::string& id : {prom_id, exp_id}) {
         const std::string fresh = fmt::format("{}-{}", id.substr(0, id.size() - 6), cycle);
-        for (size_t at = body->find(id); at != std::string::npos; at = body->find(id, at)) body->replace(at, id.size(), fresh);
+        for (size_t at = body->find(id); at != std::string::npos; at = body->find(id, at))
+          body->replace(at, id.size(), fresh);
       }
     }
     MetricSet set;

@@ -43,7 +43,8 @@ FetchResult Cycle::fetch_and_parse_unguarded(std::string& error) {
   // Without a task id nothing can be named (the textfile, the grouping key):
   // keep the last known identity and say which ARN had none.
   if (last_arn_segment(task_.task_arn).empty()) {
-    error = fmt::format("TaskARN \"{}\" has no task id (no non-empty segment after a '/')", printable(task_.task_arn, 200));
+    error =
+        fmt::format("TaskARN \"{}\" has no task id (no non-empty segment after a '/')", printable(task_.task_arn, 200));
     return FetchResult::Permanent;
   }
   const bool had_identity = identity_.known();
@@ -79,8 +80,8 @@ void Cycle::add_exporter_metrics(bool success) {
   set_.append_label(version, "revision", EMP_REVISION);
   set_.add(Metric::ExporterBuildInfo, version, 1);
   const double seconds = previous_cycle_seconds_ >= 0
-                            ? previous_cycle_seconds_
-                            : std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+                             ? previous_cycle_seconds_
+                             : std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   set_.add(Metric::ExporterCycleDuration, 0, seconds);
   set_.add(Metric::ExporterMetadataErrors, 0, static_cast<double>(metadata_errors_));
   for (size_t i = 0; i < sinks_.size(); ++i) {

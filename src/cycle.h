@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "metadata_parser.h"
-#include "metadata_source.h"
 #include "collector.h"
 #include "duration.h"
+#include "metadata_parser.h"
+#include "metadata_source.h"
 #include "model.h"
 #include "sink.h"
 

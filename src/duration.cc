@@ -9,9 +9,16 @@ namespace emp {
 std::optional<Duration> parse_duration(std::string_view s) {
   if (s == "0") return Duration{0};
   if (s.empty()) return std::nullopt;
-  struct Unit { std::string_view name; int64_t ms; };
-  static constexpr Unit kUnits[] = {{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000},
-                                    {"h", 3600000},          {"m", 60000},            {"s", 1000},
+  struct Unit {
+    std::string_view name;
+    int64_t ms;
+  };
+  static constexpr Unit kUnits[] = {{"y", 365LL * 86400000},
+                                    {"w", 7LL * 86400000},
+                                    {"d", 86400000},
+                                    {"h", 3600000},
+                                    {"m", 60000},
+                                    {"s", 1000},
                                     {"ms", 1}};
   int64_t total = 0;
   size_t next_unit = 0;
@@ -43,7 +50,10 @@ std::string format_duration(Duration d) {
   int64_t ms = d.count();
   if (ms == 0) return "0s";
   std::string out;
-  struct Unit { const char* name; int64_t ms; };
+  struct Unit {
+    const char* name;
+    int64_t ms;
+  };
   static constexpr Unit kUnits[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
   for (const auto& u : kUnits) {
     if (ms >= u.ms) {

@@ -32,5 +32,6 @@ TEST_CASE("duration: formatting round-trips") {
   CHECK(format_duration(Duration{90000}) == "1m30s");
   CHECK(format_duration(Duration{250}) == "250ms");
   CHECK(format_duration(Duration{0}) == "0s");
-  for (auto ms : {1, 999, 1000, 61001, 3600000, 86399999}) CHECK(parse_duration(format_duration(Duration{ms})) == Duration{ms});
+  for (auto ms : {1, 999, 1000, 61001, 3600000, 86399999})
+    CHECK(parse_duration(format_duration(Duration{ms})) == Duration{ms});
 }

@@ -194,8 +194,9 @@ bool build_grouping_path(std::string_view job, const std::vector<GroupingLabel>&
   for (size_t i = 0; i < labels.size(); ++i) {
     const GroupingLabel& l = labels[i];
     if (!valid_label_name(l.name)) {
-      error = fmt::format("grouping key: \"{}\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)",
-                          printable(l.name));
+      error =
+          fmt::format("grouping key: \"{}\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)",
+                      printable(l.name));
       return false;
     }
     if (l.name == "job") {

@@ -11,9 +11,9 @@ TEST_CASE("valid_utf8 follows RFC 3629") {
   CHECK(valid_utf8(""));
   CHECK(valid_utf8("plain ascii / with spaces"));
   CHECK(valid_utf8("été"));
-  CHECK(valid_utf8("\xE2\x82\xAC"));          // €
-  CHECK(valid_utf8("\xF0\x9F\x90\xB3"));      // 🐳
-  CHECK(valid_utf8("\xF4\x8F\xBF\xBF"));      // U+10FFFF
+  CHECK(valid_utf8("\xE2\x82\xAC"));               // €
+  CHECK(valid_utf8("\xF0\x9F\x90\xB3"));           // 🐳
+  CHECK(valid_utf8("\xF4\x8F\xBF\xBF"));           // U+10FFFF
   CHECK(valid_utf8(std::string_view("a\0b", 3)));  // NUL is a character
 
   CHECK_FALSE(valid_utf8("\xFB\xFF"));          // the bytes of peers.md §2.6, which poison a Pushgateway
@@ -31,8 +31,8 @@ TEST_CASE("valid_utf8 follows RFC 3629") {
 TEST_CASE("valid_utf8 (simdjson) agrees with the byte-at-a-time reference on every 1-4 byte prefix class") {
   // All two-byte sequences, and three- and four-byte ones over the lead bytes
   // and the boundary continuation bytes where the RFC 3629 ranges change.
-  const unsigned char edges[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
-                                 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF};
+  const unsigned char edges[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0,
+                                 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF};
   int checked = 0;
   for (int a = 0; a < 256; ++a) {
     for (int b = 0; b < 256; ++b) {
@@ -74,7 +74,7 @@ TEST_CASE("base64url: RFC 4648 vectors, URL-safe alphabet, no padding") {
   CHECK(base64url("foobar") == "Zm9vYmFy");
   CHECK(base64url("/var/tmp") == "L3Zhci90bXA");  // peers.md §2.2 (padded there)
   CHECK(base64url("a/b job") == "YS9iIGpvYg");
-  CHECK(base64url("\xFB\xFF") == "-_8");          // '+' and '/' of the standard alphabet become '-' and '_'
+  CHECK(base64url("\xFB\xFF") == "-_8");  // '+' and '/' of the standard alphabet become '-' and '_'
 }
 
 TEST_CASE("decode_base64url accepts padded and unpadded, rejects the rest") {
@@ -107,7 +107,7 @@ TEST_CASE("which values are sent as @base64") {
   CHECK_FALSE(needs_base64("web-1.2_x~"));
   CHECK_FALSE(needs_base64("0123456789abcdef0123456789abcdef"));
   CHECK(needs_base64(""));
-  CHECK(needs_base64("."));   // would be removed as a dot segment
+  CHECK(needs_base64("."));  // would be removed as a dot segment
   CHECK(needs_base64(".."));
   CHECK_FALSE(needs_base64("..."));
   CHECK(needs_base64("a/b"));
@@ -120,9 +120,8 @@ TEST_CASE("which values are sent as @base64") {
 
 TEST_CASE("build_grouping_path: plain, base64 and empty values") {
   std::string out, error;
-  REQUIRE(build_grouping_path("ecs",
-                              {{"task_family", "web"}, {"task_revision", "7"}, {"task_id", "0123abcd"}},
-                              out, error));
+  REQUIRE(build_grouping_path("ecs", {{"task_family", "web"}, {"task_revision", "7"}, {"task_id", "0123abcd"}}, out,
+                              error));
   CHECK(out == "/metrics/job/ecs/task_family/web/task_revision/7/task_id/0123abcd");
 
   out = "http://pgw:9091/prefix";

@@ -17,7 +17,8 @@ namespace http_retry {
 
 bool retryable(CURLcode code, long http_status) {
   switch (code) {
-    case CURLE_OK: return http_status == 429 || (http_status >= 500 && http_status <= 599);
+    case CURLE_OK:
+      return http_status == 429 || (http_status >= 500 && http_status <= 599);
     // The peer (or a proxy, or the network) is not there yet or went away
     // mid-request. TLS verification and setup errors are not here: they do
     // not heal within a cycle.
@@ -31,8 +32,10 @@ bool retryable(CURLcode code, long http_status) {
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-    case CURLE_PROXY: return true;
-    default: return false;
+    case CURLE_PROXY:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -83,7 +86,7 @@ std::string redact_url(std::string_view url) {
 
 namespace {
 
-constexpr Duration kMinAttempt{100};  // no attempt starts with less time than this
+constexpr Duration kMinAttempt{100};       // no attempt starts with less time than this
 constexpr size_t kMaxResponseShown = 512;  // enough for "… is not a GAUGE"-style endings
 
 std::string_view trim(std::string_view s) {
@@ -268,7 +271,8 @@ void HttpClient::perform(const HttpRequest& request, SteadyTime deadline, HttpRe
   const auto left = std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now());
   const Duration attempt = std::min(options_.timeout, std::max(left, kMinAttempt));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(attempt.count()));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min(options_.connect_timeout, attempt).count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min(options_.connect_timeout, attempt).count()));
 
   response.body.clear();
   response.status = 0;
@@ -331,9 +335,13 @@ std::string HttpClient::describe_failure(const HttpRequest& request, const HttpR
   } else {
     error = fmt::format("{} {}: HTTP {}", request.method, url, response.status);
     const long s = response.status;
-    if (s == 401) error += fmt::format(" Unauthorized (check --{}.username and the password, or the bearer token)", options_.flag_prefix);
-    else if (s == 403) error += " Forbidden";
-    else if (s >= 300 && s <= 399) error += fmt::format(" (a redirect; redirects are not followed: check --{}.url)", options_.flag_prefix);
+    if (s == 401)
+      error += fmt::format(" Unauthorized (check --{}.username and the password, or the bearer token)",
+                           options_.flag_prefix);
+    else if (s == 403)
+      error += " Forbidden";
+    else if (s >= 300 && s <= 399)
+      error += fmt::format(" (a redirect; redirects are not followed: check --{}.url)", options_.flag_prefix);
     // One line: peers list several errors on separate lines.
     std::string flat(response.body.view());
     for (char& ch : flat)

@@ -26,7 +26,7 @@ struct HttpClientOptions {
   Duration connect_timeout{2000};
   Duration timeout{5000};  // one attempt
   std::string username;
-  std::string password;      // read from a file or the environment by options
+  std::string password;  // read from a file or the environment by options
   std::string password_file;
   std::string bearer_token;  // likewise
   std::string bearer_token_file;
@@ -88,7 +88,7 @@ class CurlHeaders {
 struct HttpRequest {
   std::string_view method;  // GET, PUT, POST, DELETE
   const std::string* url;
-  std::string_view body;    // sent as is (no body for GET and DELETE)
+  std::string_view body;  // sent as is (no body for GET and DELETE)
   // Every header of the request: from HttpClient::headers_with(), which
   // puts the shared ones (auth, --<peer>.header) first.
   curl_slist* headers = nullptr;
@@ -97,8 +97,8 @@ struct HttpRequest {
 struct HttpResponse {
   CURLcode code = CURLE_OK;
   long status = 0;
-  PaddedBody body;           // at most max_response bytes, ready for the JSON parser
-  bool too_large = false;    // refuse_larger and the body was larger
+  PaddedBody body;              // at most max_response bytes, ready for the JSON parser
+  bool too_large = false;       // refuse_larger and the body was larger
   long long retry_after_s = 0;  // Retry-After, in seconds from now (0: none)
   int attempts = 0;             // set by HttpClient::send()
 };

@@ -56,9 +56,9 @@ TEST_CASE("Retry-After: any value the server sends gives a bounded wait, never a
 TEST_CASE("redact_url: credentials, queries and fragments never reach a message") {
   CHECK(redact_url("https://pgw.example:9091/prefix") == "https://pgw.example:9091/prefix");
   CHECK(redact_url("https://u:pw@h/x") == "https://<redacted>@h/x");
-  CHECK(redact_url("https:/u:pw@h") == "<redacted>@h");           // a mistyped scheme
+  CHECK(redact_url("https:/u:pw@h") == "<redacted>@h");                    // a mistyped scheme
   CHECK(redact_url("https://u:p/w@h:1/x") == "https://<redacted>@h:1/x");  // a password holding '/'
-  CHECK(redact_url("host/?token=abc") == "host/?<redacted>");    // no scheme at all
+  CHECK(redact_url("host/?token=abc") == "host/?<redacted>");              // no scheme at all
   CHECK(redact_url("http://h/p#frag") == "http://h/p#<redacted>");
   CHECK(redact_url("http://169.254.170.2/v4/u:p@x") == "http://<redacted>@x");
   // Pushgateway paths carry "@base64/" segments: not user information.

@@ -16,7 +16,10 @@ size_t locate_json_error(std::string_view t) {
     ++i;
     while (i < n) {
       unsigned char c = static_cast<unsigned char>(t[i]);
-      if (c == '"') { ++i; return true; }
+      if (c == '"') {
+        ++i;
+        return true;
+      }
       if (c < 0x20) return false;
       if (c == '\\') {
         if (++i >= n) return false;
@@ -38,13 +41,21 @@ size_t locate_json_error(std::string_view t) {
     char c = t[i];
     if (c == '"') return string_();
     for (std::string_view lit : {"true", "false", "null"}) {
-      if (t.substr(i, lit.size()) == lit) { i += lit.size(); return true; }
+      if (t.substr(i, lit.size()) == lit) {
+        i += lit.size();
+        return true;
+      }
     }
     size_t start = i;
     if (c == '-') ++i;
-    if (i < n && t[i] == '0') ++i;
-    else if (i < n && t[i] >= '1' && t[i] <= '9') while (i < n && isdigit(static_cast<unsigned char>(t[i]))) ++i;
-    else { i = start; return false; }
+    if (i < n && t[i] == '0')
+      ++i;
+    else if (i < n && t[i] >= '1' && t[i] <= '9')
+      while (i < n && isdigit(static_cast<unsigned char>(t[i]))) ++i;
+    else {
+      i = start;
+      return false;
+    }
     if (i < n && t[i] == '.') {
       ++i;
       if (i >= n || !isdigit(static_cast<unsigned char>(t[i]))) return false;

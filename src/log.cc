@@ -15,7 +15,6 @@ namespace {
 LogLevel g_level = LogLevel::Info;
 LogFormat g_format = LogFormat::Logfmt;
 
-
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
   for (unsigned char c : v)
@@ -27,14 +26,26 @@ void append_quoted(std::string& out, std::string_view v, bool json) {
   out += '"';
   for (unsigned char c : v) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
-        if (c < 0x20 || (json && c == 0x7f)) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
+        if (c < 0x20 || (json && c == 0x7f))
+          out += fmt::format("\\u{:04x}", c);
+        else
+          out += static_cast<char>(c);
     }
   }
   out += '"';
@@ -90,8 +101,10 @@ std::string format_line(LogLevel level, LogFormat format, std::string_view ts, s
     out += ' ';
     out += f.key;
     out += '=';
-    if (needs_quotes(f.value)) append_quoted(out, f.value, false);
-    else out += f.value;
+    if (needs_quotes(f.value))
+      append_quoted(out, f.value, false);
+    else
+      out += f.value;
   }
   out += '\n';
   return out;

@@ -10,10 +10,11 @@ using namespace emp;
 using emp::log::Field;
 
 TEST_CASE("log: logfmt lines quote only what needs it and escape the rest") {
-  CHECK(log::format_line(LogLevel::Error, LogFormat::Logfmt, "2024-05-01T10:00:00.000Z", "delivery failed",
-                         {{"sink", "pushgateway"}, {"err", "PUT http://p/metrics: 400 \"bad\"\nline"}, {"empty", ""}}) ==
-        "ts=2024-05-01T10:00:00.000Z level=error msg=\"delivery failed\" sink=pushgateway "
-        "err=\"PUT http://p/metrics: 400 \\\"bad\\\"\\nline\" empty=\"\"\n");
+  CHECK(
+      log::format_line(LogLevel::Error, LogFormat::Logfmt, "2024-05-01T10:00:00.000Z", "delivery failed",
+                       {{"sink", "pushgateway"}, {"err", "PUT http://p/metrics: 400 \"bad\"\nline"}, {"empty", ""}}) ==
+      "ts=2024-05-01T10:00:00.000Z level=error msg=\"delivery failed\" sink=pushgateway "
+      "err=\"PUT http://p/metrics: 400 \\\"bad\\\"\\nline\" empty=\"\"\n");
   CHECK(log::format_line(LogLevel::Info, LogFormat::Logfmt, "T", "x", {{"k", "a=b"}, {"path", "C:\\x"}}) ==
         "ts=T level=info msg=\"x\" k=\"a=b\" path=\"C:\\\\x\"\n");
 }
@@ -45,8 +46,8 @@ TEST_CASE("log: the start-up line carries the configuration, secrets redacted") 
   std::vector<Field> fields;
   const auto config = describe(o);
   for (const auto& [k, v] : config) fields.push_back({k, v});
-  const std::string line = log::format_line(LogLevel::Info, LogFormat::Logfmt, "T", "starting",
-                                            std::span<const Field>(fields));
+  const std::string line =
+      log::format_line(LogLevel::Info, LogFormat::Logfmt, "T", "starting", std::span<const Field>(fields));
   CHECK(line.find("pushgateway.url=https://pgw.example:9091/prefix") != std::string::npos);
   CHECK(line.find("pushgateway.username=alice") != std::string::npos);
   CHECK(line.find("pushgateway.password=<redacted>") != std::string::npos);

@@ -55,15 +55,15 @@ Wake await_metadata(Cycle& cycle, const LoopSettings& s, Waiter& waiter, bool& f
     if (result == FetchResult::Permanent || now >= give_up) {
       if (!s.once) {
         log::error(result == FetchResult::Permanent
-                       ? "metadata unusable at start-up (asking again will not help); going on, each cycle reports success 0 until it is fixed"
+                       ? "metadata unusable at start-up (asking again will not help); going on, each cycle reports "
+                         "success 0 until it is fixed"
                        : "metadata unavailable at start-up; going on, each cycle reports success 0 until it answers",
                    {{"attempts", std::to_string(attempt)}, {"err", error}});
       }
       return {};
     }
     if (attempt == 1)
-      log::warn("metadata not available yet; retrying",
-                {{"for", format_duration(s.startup_retry)}, {"err", error}});
+      log::warn("metadata not available yet; retrying", {{"for", format_duration(s.startup_retry)}, {"err", error}});
     else
       log::debug("metadata still not available", {{"attempt", std::to_string(attempt)}, {"err", error}});
     Wake wake = wait_ignoring_hup(waiter, std::min(now + backoff, give_up));
@@ -80,7 +80,8 @@ int shut_down(Cycle& cycle, const LoopSettings& s, Waiter& waiter, const Wake& s
   const SteadyTime deadline = stop.received + s.shutdown_timeout;
   waiter.arm_shutdown_deadline(deadline);
   const SteadyTime sinks_deadline = deadline - shutdown_margin(s.shutdown_timeout);
-  log::info("stopping", {{"signal", signal_name(stop.signal)}, {"timeout", format_duration(s.shutdown_timeout)},
+  log::info("stopping", {{"signal", signal_name(stop.signal)},
+                         {"timeout", format_duration(s.shutdown_timeout)},
                          {"delete_on_exit", s.deletes_on_exit() ? "true" : "false"}});
   if (s.deletes_on_exit()) {
     // A final push would be deleted a moment later, before anyone could
@@ -139,8 +140,10 @@ int run_loop(Cycle& cycle, const LoopSettings& s, Waiter& waiter) {
         const bool cycle_slow = ended - began >= s.interval;
         log::warn(cycle_slow ? "cycle took longer than the interval; skipped ticks instead of catching up"
                              : "woke up late (the process was paused or starved); skipped ticks instead of catching up",
-                  {{"took", seconds_text(ended - began)}, {"late", seconds_text(began - tick)},
-                   {"interval", format_duration(s.interval)}, {"overruns", std::to_string(overruns)},
+                  {{"took", seconds_text(ended - began)},
+                   {"late", seconds_text(began - tick)},
+                   {"interval", format_duration(s.interval)},
+                   {"overruns", std::to_string(overruns)},
                    {"skipped", std::to_string(skipped_total)}});
         last_overrun_log = ended;
         overruns = skipped_total = 0;

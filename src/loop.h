@@ -20,11 +20,11 @@ namespace emp {
 // Exit codes of the process (docs/configuration.md).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitConfig = 2,          // bad configuration, found before any I/O
-  kExitMetadata = 3,        // --once: the metadata could not be fetched or parsed
-  kExitAllSinksFailed = 4,  // --once: no sink delivered
-  kExitSomeSinksFailed = 5, // --once: at least one sink delivered, another failed
-  kExitShutdownTimeout = 6, // the final cycle/clean-up did not finish within --shutdown-timeout
+  kExitConfig = 2,           // bad configuration, found before any I/O
+  kExitMetadata = 3,         // --once: the metadata could not be fetched or parsed
+  kExitAllSinksFailed = 4,   // --once: no sink delivered
+  kExitSomeSinksFailed = 5,  // --once: at least one sink delivered, another failed
+  kExitShutdownTimeout = 6,  // the final cycle/clean-up did not finish within --shutdown-timeout
   // A second SIGTERM/SIGINT during shutdown exits at once with 128 + signal (143, 130).
 };
 

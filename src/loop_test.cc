@@ -51,7 +51,10 @@ class FakeWaiter final : public Waiter {
 class ReplaySource final : public MetadataSource {
  public:
   ReplaySource(FakeWaiter& w, Duration cost, std::function<bool(int)> fails)
-      : waiter_(w), cost_(cost), fails_(std::move(fails)), task_(test::read_fixture(kTask)),
+      : waiter_(w),
+        cost_(cost),
+        fails_(std::move(fails)),
+        task_(test::read_fixture(kTask)),
         stats_(test::read_fixture(kStats)) {}
   std::vector<Duration>* fetch_times = nullptr;
   FetchResult failure = FetchResult::Transient;  // how a failing fetch fails
@@ -123,8 +126,9 @@ struct Rig {
   Sink* sink = nullptr;  // the first one
   ReplaySource* source = nullptr;
 
-  explicit Rig(Duration fetch_cost = Duration(0), std::function<bool(int)> fails = [](int) { return false; },
-               std::vector<bool> sink_fails = {false}) {
+  explicit Rig(
+      Duration fetch_cost = Duration(0), std::function<bool(int)> fails = [](int) { return false; },
+      std::vector<bool> sink_fails = {false}) {
     auto source = std::make_unique<ReplaySource>(waiter, fetch_cost, std::move(fails));
     source->fetch_times = &fetches;
     this->source = source.get();
@@ -246,7 +250,8 @@ TEST_CASE("loop: the backoff is capped") {
   rig.waiter.signal_at(Duration(9000), SIGTERM);
   run_loop(*rig.cycle, rig.settings, rig.waiter);
   // 0, .1, .3, .7, 1.5, 3.1, then every 2 s: 5.1, 7.1; SIGTERM at 9 s during the wait.
-  CHECK(str(std::vector<Duration>(rig.fetches.begin(), rig.fetches.begin() + 8)) == str(ms({0, 100, 300, 700, 1500, 3100, 5100, 7100})));
+  CHECK(str(std::vector<Duration>(rig.fetches.begin(), rig.fetches.begin() + 8)) ==
+        str(ms({0, 100, 300, 700, 1500, 3100, 5100, 7100})));
 }
 
 TEST_CASE("loop: SIGHUP is ignored — no extra cycle, the grid holds") {

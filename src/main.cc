@@ -48,11 +48,13 @@ int prune_main(int argc, char** argv) {
   Options options;
   std::string error;
   switch (parse_prune_options(argc, argv, environ, options, error)) {
-    case ParseOutcome::ExitOk: return kExitOk;
+    case ParseOutcome::ExitOk:
+      return kExitOk;
     case ParseOutcome::ExitConfig:
       fmt::print(stderr, "ecs-metrics-pusher prune: {}\n", error);
       return kExitConfig;
-    case ParseOutcome::Run: break;
+    case ParseOutcome::Run:
+      break;
   }
   log::configure(options.log);
   std::unique_ptr<Waiter> waiter = install_signal_waiter(Duration(10000), kExitShutdownTimeout, error);
@@ -79,11 +81,13 @@ int main(int argc, char** argv) {
   // Everything below up to install_signal_waiter() does no network I/O, so a
   // bad configuration always ends here with exit code 2.
   switch (parse_options(argc, argv, environ, options, error)) {
-    case ParseOutcome::ExitOk: return kExitOk;
+    case ParseOutcome::ExitOk:
+      return kExitOk;
     case ParseOutcome::ExitConfig:
       fmt::print(stderr, "ecs-metrics-pusher: {}\n", error);
       return kExitConfig;
-    case ParseOutcome::Run: break;
+    case ParseOutcome::Run:
+      break;
   }
   log::configure(options.log);
 

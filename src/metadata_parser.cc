@@ -37,9 +37,7 @@ void assign_string_or_number(const object& o, std::string_view key, std::string&
   out.clear();
 }
 
-bool object_at(const object& o, std::string_view key, object& out) {
-  return !o.at_key(key).get_object().get(out);
-}
+bool object_at(const object& o, std::string_view key, object& out) { return !o.at_key(key).get_object().get(out); }
 
 std::optional<double> time_at(const object& o, std::string_view key) {
   std::string_view s = string_at(o, key);
@@ -83,8 +81,10 @@ bool sum_blkio(const object& blkio, std::string_view key, double& read, double& 
     object e;
     if (entry.get_object().get(e)) continue;
     std::string_view op = string_at(e, "op");
-    if (iequals(op, "read")) read += number_or_zero(e, "value");
-    else if (iequals(op, "write")) write += number_or_zero(e, "value");
+    if (iequals(op, "read"))
+      read += number_or_zero(e, "value");
+    else if (iequals(op, "write"))
+      write += number_or_zero(e, "value");
   }
   return true;
 }
@@ -146,7 +146,7 @@ void parse_stats_entry(const object& s, ContainerStats& out) {
       // container holds on its own, the counterpart of usage without cache.
       if (out.memory_usage) out.memory_cache = *out.memory_usage - *private_working_set;
     } else if (object_at(memory, "stats", memory_stats)) {
-      out.memory_cache = number_at(memory_stats, "cache");                       // cgroup v1
+      out.memory_cache = number_at(memory_stats, "cache");                                 // cgroup v1
       if (!out.memory_cache) out.memory_cache = number_at(memory_stats, "inactive_file");  // cgroup v2
     }
   }
@@ -185,8 +185,7 @@ void parse_stats_entry(const object& s, ContainerStats& out) {
   }
 }
 
-bool parse_error(std::string_view body, simdjson::error_code code, std::string_view what,
-                 std::string& error) {
+bool parse_error(std::string_view body, simdjson::error_code code, std::string_view what, std::string& error) {
   size_t at = locate_json_error(body);
   if (at == std::string_view::npos)
     error = fmt::format("{} body is not usable JSON: {}", what, simdjson::error_message(code));

@@ -8,8 +8,8 @@
 
 #include <simdjson.h>
 
-#include "model.h"
 #include "json_error_offset.h"
+#include "model.h"
 #include "padded_body.h"
 
 namespace emp {

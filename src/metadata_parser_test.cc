@@ -122,7 +122,7 @@ TEST_CASE("parser: Windows stats") {
   CHECK(c.cpu_seconds == doctest::Approx(17.03125));
   CHECK(c.memory_usage == 210485248);
   CHECK(*c.memory_usage - *c.memory_cache == 140673024);  // the private working set
-  CHECK(c.has_blkio_bytes);                                 // blkio lists are "None": storage_stats instead
+  CHECK(c.has_blkio_bytes);                               // blkio lists are "None": storage_stats instead
   CHECK(c.blkio_read_bytes == 248714240);
   CHECK(c.blkio_write_ops == 774);
   REQUIRE(c.interfaces.size() == 1);

@@ -33,8 +33,8 @@ class MetadataSource {
 };
 
 struct MetadataOptions {
-  std::string url;  // empty: $ECS_CONTAINER_METADATA_URI_V4, then $ECS_CONTAINER_METADATA_URI
-  std::string task_file;   // replay: both files instead of the endpoint
+  std::string url;        // empty: $ECS_CONTAINER_METADATA_URI_V4, then $ECS_CONTAINER_METADATA_URI
+  std::string task_file;  // replay: both files instead of the endpoint
   std::string stats_file;
   Duration connect_timeout{1000};
   Duration timeout{5000};

@@ -88,9 +88,9 @@ struct MetricDef {
 // own. A static label of a sink must not reuse one: it would overwrite the
 // real value (tests check that collect() writes no other name).
 inline constexpr std::string_view kSeriesLabelNames[] = {
-    "container_name", "container_id", "task_family", "task_revision", "cluster", "task_arn",
-    "launch_type", "availability_zone", "service_name", "known_status", "version", "revision", "sink",
-    "interface", "status"};
+    "container_name", "container_id",      "task_family",  "task_revision", "cluster", "task_arn",
+    "launch_type",    "availability_zone", "service_name", "known_status",  "version", "revision",
+    "sink",           "interface",         "status"};
 
 // The metric table, in output order. README's metric table is written from it
 // (and a test checks the two agree).
@@ -112,9 +112,7 @@ class MetricSet {
   // with append_label(); its index is returned by the next add() calls.
   uint32_t new_labels();
   void append_label(uint32_t block, std::string_view name, std::string_view value);
-  void add(Metric m, uint32_t labels, double value) {
-    samples_[static_cast<size_t>(m)].push_back({labels, value});
-  }
+  void add(Metric m, uint32_t labels, double value) { samples_[static_cast<size_t>(m)].push_back({labels, value}); }
 
   const std::vector<Sample>& samples(Metric m) const { return samples_[static_cast<size_t>(m)]; }
   std::string_view labels(uint32_t block) const { return blocks_[block]; }

@@ -16,8 +16,8 @@ struct ContainerMeta {
   std::string docker_name;  // `DockerName`; on EC2 `ecs-<family>-<rev>-<name>-<hash>`
   std::string image;
   std::string known_status;
-  std::string type;          // NORMAL, CNI_PAUSE, ...
-  std::string network_mode;  // first `Networks[].NetworkMode`, empty when absent
+  std::string type;                        // NORMAL, CNI_PAUSE, ...
+  std::string network_mode;                // first `Networks[].NetworkMode`, empty when absent
   std::optional<double> cpu_units;         // `Limits.CPU`, CPU units (1024 = 1 vCPU)
   std::optional<double> memory_limit_mib;  // `Limits.Memory`
   std::optional<double> restart_count;     // `RestartCount`
@@ -65,10 +65,10 @@ struct ContainerStats {
   bool windows = false;
   std::optional<double> cpu_seconds;
   std::optional<double> memory_usage;
-  std::optional<double> memory_cache;  // v1 `stats.cache`, v2 `stats.inactive_file`
-  std::optional<double> memory_limit;  // `memory_stats.limit` (may be host memory or 2^64-1)
+  std::optional<double> memory_cache;      // v1 `stats.cache`, v2 `stats.inactive_file`
+  std::optional<double> memory_limit;      // `memory_stats.limit` (may be host memory or 2^64-1)
   std::optional<double> memory_max_usage;  // `memory_stats.max_usage` (cgroup v1 only)
-  bool has_throttling = false;  // `cpu_stats.throttling_data` was an object
+  bool has_throttling = false;             // `cpu_stats.throttling_data` was an object
   double throttling_periods = 0;
   double throttled_periods = 0;
   double throttled_seconds = 0;  // `throttled_time` / 1e9

@@ -25,7 +25,8 @@ namespace emp {
 
 std::string env_name_for(std::string_view flag) {
   std::string out = "ECS_METRICS_PUSHER_";
-  for (char c : flag) out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : flag)
+    out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -54,9 +55,12 @@ std::string parse(std::string& out, std::string_view v) {
   return "";
 }
 std::string parse(bool& out, std::string_view v) {
-  if (v == "" || v == "true" || v == "1" || v == "yes") out = true;
-  else if (v == "false" || v == "0" || v == "no") out = false;
-  else return fmt::format("'{}' is not a boolean (true or false)", v);
+  if (v == "" || v == "true" || v == "1" || v == "yes")
+    out = true;
+  else if (v == "false" || v == "0" || v == "no")
+    out = false;
+  else
+    return fmt::format("'{}' is not a boolean (true or false)", v);
   return "";
 }
 std::string parse(Duration& out, std::string_view v) {
@@ -95,9 +99,12 @@ std::string parse(LogLevel& out, std::string_view v) {
   return fmt::format("'{}' is not one of debug, info, warn, error", v);
 }
 std::string parse(LogFormat& out, std::string_view v) {
-  if (v == "logfmt") out = LogFormat::Logfmt;
-  else if (v == "json") out = LogFormat::Json;
-  else return fmt::format("'{}' is not logfmt or json", v);
+  if (v == "logfmt")
+    out = LogFormat::Logfmt;
+  else if (v == "json")
+    out = LogFormat::Json;
+  else
+    return fmt::format("'{}' is not logfmt or json", v);
   return "";
 }
 
@@ -131,8 +138,8 @@ template <auto... Path>
 constexpr Binding bind() {
   using T = std::remove_cvref_t<decltype(member<Path...>(std::declval<Options&>()))>;
   constexpr Kind kind = std::is_same_v<T, bool> || std::is_same_v<T, std::optional<bool>> ? Kind::Bool
-                        : std::is_same_v<T, std::vector<std::string>> ? Kind::List
-                                                                      : Kind::Value;
+                        : std::is_same_v<T, std::vector<std::string>>                     ? Kind::List
+                                                                                          : Kind::Value;
   return {kind, [](Options& o, std::string_view v) { return parse(member<Path...>(o), v); },
           [](const Options& o) { return show(member<Path...>(const_cast<Options&>(o))); },
           [](Options& o) {
@@ -172,34 +179,35 @@ constexpr Binding kPushgatewayMethod = {
     },
     [](const Options& o) { return std::string(o.pushgateway.put ? "put" : "post"); }, [](Options&) {}};
 
-constexpr Binding kGroupingLabels = {
-    Kind::Value,
-    [](Options& o, std::string_view v) {
-      o.pushgateway.grouping_labels = split_list(v);
-      return std::string();
-    },
-    [](const Options& o) { return show(o.pushgateway.grouping_labels); }, [](Options&) {}};
+constexpr Binding kGroupingLabels = {Kind::Value,
+                                     [](Options& o, std::string_view v) {
+                                       o.pushgateway.grouping_labels = split_list(v);
+                                       return std::string();
+                                     },
+                                     [](const Options& o) { return show(o.pushgateway.grouping_labels); },
+                                     [](Options&) {}};
 
-constexpr Binding kStaticGroupingLabels = {
-    Kind::List,
-    [](Options& o, std::string_view v) {
-      for (auto& s : split_list(v)) {
-        const size_t eq = s.find('=');
-        if (eq == std::string::npos || eq == 0) return fmt::format("'{}' is not NAME=VALUE", s);
-        o.pushgateway.static_labels.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-      }
-      return std::string();
-    },
-    [](const Options& o) {
-      std::string out;
-      for (const auto& [k, v] : o.pushgateway.static_labels) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
-      return out;
-    },
-    [](Options& o) { o.pushgateway.static_labels.clear(); }};
+constexpr Binding kStaticGroupingLabels = {Kind::List,
+                                           [](Options& o, std::string_view v) {
+                                             for (auto& s : split_list(v)) {
+                                               const size_t eq = s.find('=');
+                                               if (eq == std::string::npos || eq == 0)
+                                                 return fmt::format("'{}' is not NAME=VALUE", s);
+                                               o.pushgateway.static_labels.emplace_back(s.substr(0, eq),
+                                                                                        s.substr(eq + 1));
+                                             }
+                                             return std::string();
+                                           },
+                                           [](const Options& o) {
+                                             std::string out;
+                                             for (const auto& [k, v] : o.pushgateway.static_labels)
+                                               out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
+                                             return out;
+                                           },
+                                           [](Options& o) { o.pushgateway.static_labels.clear(); }};
 
-constexpr Binding kJitter = {
-    Kind::Value, [](Options& o, std::string_view v) { return parse(o.loop.jitter, v); },
-    [](const Options& o) { return show(o.loop.max_jitter()); }, [](Options&) {}};
+constexpr Binding kJitter = {Kind::Value, [](Options& o, std::string_view v) { return parse(o.loop.jitter, v); },
+                             [](const Options& o) { return show(o.loop.max_jitter()); }, [](Options&) {}};
 
 struct Flag {
   const char* name;
@@ -297,22 +305,23 @@ using PR = PruneOptions;
 constexpr auto kPR = &Options::prune;
 constexpr auto kPRHttp = &PR::http;
 
-constexpr Binding kPruneMatch = {
-    Kind::List,
-    [](Options& o, std::string_view v) {
-      for (auto& s : split_list(v)) {
-        const size_t eq = s.find('=');
-        if (eq == std::string::npos || eq == 0) return fmt::format("'{}' is not NAME=VALUE", s);
-        o.prune.match.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-      }
-      return std::string();
-    },
-    [](const Options& o) {
-      std::string out;
-      for (const auto& [k, v] : o.prune.match) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
-      return out;
-    },
-    [](Options& o) { o.prune.match.clear(); }};
+constexpr Binding kPruneMatch = {Kind::List,
+                                 [](Options& o, std::string_view v) {
+                                   for (auto& s : split_list(v)) {
+                                     const size_t eq = s.find('=');
+                                     if (eq == std::string::npos || eq == 0)
+                                       return fmt::format("'{}' is not NAME=VALUE", s);
+                                     o.prune.match.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+                                   }
+                                   return std::string();
+                                 },
+                                 [](const Options& o) {
+                                   std::string out;
+                                   for (const auto& [k, v] : o.prune.match)
+                                     out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
+                                   return out;
+                                 },
+                                 [](Options& o) { o.prune.match.clear(); }};
 
 // clang-format off
 const Flag kPruneFlags[] = {
@@ -421,7 +430,8 @@ bool url_has_userinfo(std::string_view url) {
 
 std::string check_metadata(MetadataOptions& m, char** envp) {
   const bool files = !m.task_file.empty() || !m.stats_file.empty();
-  if (files && !m.url.empty()) return "--metadata.url and --metadata.task-file/--metadata.stats-file exclude each other";
+  if (files && !m.url.empty())
+    return "--metadata.url and --metadata.task-file/--metadata.stats-file exclude each other";
   if (files && (m.task_file.empty() || m.stats_file.empty()))
     return "--metadata.task-file and --metadata.stats-file must be given together";
   if (!files && m.url.empty()) {
@@ -448,8 +458,8 @@ std::string check_textfile(const TextfileOptions& t) {
 std::string check_http(const HttpClientOptions& h) {
   const std::string& p = h.flag_prefix;
   if (!h.key_file.empty() && h.cert_file.empty()) return fmt::format("--{}.key-file needs --{}.cert-file", p, p);
-  for (const auto& [flag, path] : {std::pair{"ca-file", &h.ca_file}, std::pair{"cert-file", &h.cert_file},
-                                   std::pair{"key-file", &h.key_file}}) {
+  for (const auto& [flag, path] :
+       {std::pair{"ca-file", &h.ca_file}, std::pair{"cert-file", &h.cert_file}, std::pair{"key-file", &h.key_file}}) {
     if (!path->empty() && access(path->c_str(), R_OK) != 0)
       return fmt::format("--{}.{}: cannot read '{}': {}", p, flag, *path, std::strerror(errno));
   }
@@ -527,7 +537,10 @@ const Command kPusher = {
     "Reads the ECS task metadata endpoint (v4) and pushes the task's ee_* metrics to a\n"
     "Prometheus Pushgateway and/or a node_exporter textfile.\n"
     "(ecs-metrics-pusher prune --help: the janitor for tasks killed without cleaning up.)\n\n",
-    kFlags, kSecrets, member<kPG, kPGHttp>, validate,
+    kFlags,
+    kSecrets,
+    member<kPG, kPGHttp>,
+    validate,
     "Exit codes: 0 ok (also after a clean shutdown on SIGTERM/SIGINT); 2 bad configuration;\n"
     "with --once: 3 metadata failed, 4 every sink failed, 5 some sinks failed; 6 the shutdown\n"
     "did not finish within --shutdown-timeout; 128+N a second stop signal N (143, 130).\n"};
@@ -541,7 +554,10 @@ const Command kPrune = {
     "What it cannot prove stale is left alone and logged. Its own ee_prune_* metrics go\n"
     "to the Pushgateway (job <job>-prune) or, without one, to\n"
     "<textfile.directory>/ecs-metrics-pusher-prune.prom.\n\n",
-    kPruneFlags, kPruneSecrets, member<kPR, kPRHttp>, validate_prune,
+    kPruneFlags,
+    kPruneSecrets,
+    member<kPR, kPRHttp>,
+    validate_prune,
     "Exit codes: 0 ok (with --once: the pass succeeded, whatever it removed; also after\n"
     "SIGTERM/SIGINT); 2 bad configuration; 7 (--once) the pass failed: the group list or\n"
     "the directory could not be read, or a removal failed.\n"};
@@ -554,17 +570,19 @@ bool is_secret_env(const Command& c, std::string_view name) {
 
 std::string help_for(const Command& c) {
   std::string out = c.usage;
-  out += "Every flag can also be set by the environment variable shown; a flag wins. An empty\n"
-         "variable counts as unset (for a list: an empty list). Durations: 250ms, 15s, 1m30s.\n\n";
+  out +=
+      "Every flag can also be set by the environment variable shown; a flag wins. An empty\n"
+      "variable counts as unset (for a list: an empty list). Durations: 250ms, 15s, 1m30s.\n\n";
   for (const Flag& f : c.flags) {
     out += fmt::format("  --{}{}\n      {}\n      env {}", f.name, f.binding.kind == Kind::Bool ? "[=BOOL]" : "=VALUE",
                        f.help, env_name_for(f.name));
     if (*f.default_text) out += fmt::format("  (default: {})", f.default_text);
     out += "\n";
   }
-  out += "  --help       show this text\n"
-         "  --version    show the version\n\n"
-         "Secrets from the environment only (never flags):";
+  out +=
+      "  --help       show this text\n"
+      "  --version    show the version\n\n"
+      "Secrets from the environment only (never flags):";
   for (const Secret& s : c.secrets) out += fmt::format(" {}", s.env);
   out += ".\n\n";
   out += c.exit_codes;
@@ -625,9 +643,12 @@ ParseOutcome parse_command(const Command& cmd, int argc, char** argv, char** env
     while (written.starts_with('-')) written.remove_prefix(1);
     written = written.substr(0, written.find('='));
     if (c == '?') {
-      if (optopt >= 1000) error = fmt::format("--{}: missing value (write --{}=VALUE)", written, written);
-      else if (optopt) error = fmt::format("-{}: unknown flag (see --help)", static_cast<char>(optopt));
-      else error = fmt::format("--{}: unknown flag (see --help)", printable(written, 60));
+      if (optopt >= 1000)
+        error = fmt::format("--{}: missing value (write --{}=VALUE)", written, written);
+      else if (optopt)
+        error = fmt::format("-{}: unknown flag (see --help)", static_cast<char>(optopt));
+      else
+        error = fmt::format("--{}: unknown flag (see --help)", printable(written, 60));
       return ParseOutcome::ExitConfig;
     }
     // getopt_long accepts any unambiguous prefix (--int for --interval); we
@@ -697,6 +718,8 @@ ParseOutcome parse_prune_options(int argc, char** argv, char** envp, Options& o,
 }
 
 std::vector<std::pair<std::string, std::string>> describe(const Options& o) { return describe_command(kPusher, o); }
-std::vector<std::pair<std::string, std::string>> describe_prune(const Options& o) { return describe_command(kPrune, o); }
+std::vector<std::pair<std::string, std::string>> describe_prune(const Options& o) {
+  return describe_command(kPrune, o);
+}
 
 }  // namespace emp

@@ -62,8 +62,7 @@ TEST_CASE("options: environment names follow the flag names") {
 
 TEST_CASE("options: the ECS task-definition default — only the two variables set") {
   Parsed p = parse({}, {"ECS_CONTAINER_METADATA_URI_V4=http://169.254.170.2/v4/abc-123/",
-                        "ECS_METRICS_PUSHER_PUSHGATEWAY_URL=http://pushgateway.monitoring:9091",
-                        "PATH=/usr/bin"});
+                        "ECS_METRICS_PUSHER_PUSHGATEWAY_URL=http://pushgateway.monitoring:9091", "PATH=/usr/bin"});
   REQUIRE_MESSAGE(p.outcome == ParseOutcome::Run, p.error);
   CHECK(p.options.metadata.url == "http://169.254.170.2/v4/abc-123");  // trailing slash dropped
   CHECK(p.options.pushgateway.url == "http://pushgateway.monitoring:9091");
@@ -77,16 +76,17 @@ TEST_CASE("options: the ECS task-definition default — only the two variables s
 
 TEST_CASE("options: the v3 variable is the fallback, v4 wins over it, --metadata.url over both") {
   CHECK(parse({"--textfile.path=-"}, {"ECS_CONTAINER_METADATA_URI=http://v3/x"}).options.metadata.url == "http://v3/x");
-  CHECK(parse({"--textfile.path=-"}, {"ECS_CONTAINER_METADATA_URI=http://v3/x", "ECS_CONTAINER_METADATA_URI_V4=http://v4/x"})
+  CHECK(parse({"--textfile.path=-"},
+              {"ECS_CONTAINER_METADATA_URI=http://v3/x", "ECS_CONTAINER_METADATA_URI_V4=http://v4/x"})
             .options.metadata.url == "http://v4/x");
   CHECK(parse({"--textfile.path=-", "--metadata.url=http://flag/x"}, {"ECS_CONTAINER_METADATA_URI_V4=http://v4/x"})
             .options.metadata.url == "http://flag/x");
 }
 
 TEST_CASE("options: a flag wins over its environment variable, whatever the kind") {
-  const std::vector<std::string> env = {
-      "ECS_METRICS_PUSHER_INTERVAL=1m", "ECS_METRICS_PUSHER_LOG_LEVEL=debug", "ECS_METRICS_PUSHER_ONCE=true",
-      "ECS_METRICS_PUSHER_CONTAINER_EXCLUDE=a*,b*", "ECS_METRICS_PUSHER_PUSHGATEWAY_JOB=from-env"};
+  const std::vector<std::string> env = {"ECS_METRICS_PUSHER_INTERVAL=1m", "ECS_METRICS_PUSHER_LOG_LEVEL=debug",
+                                        "ECS_METRICS_PUSHER_ONCE=true", "ECS_METRICS_PUSHER_CONTAINER_EXCLUDE=a*,b*",
+                                        "ECS_METRICS_PUSHER_PUSHGATEWAY_JOB=from-env"};
   Parsed env_only = parse(kBase, env);
   REQUIRE_MESSAGE(env_only.outcome == ParseOutcome::Run, env_only.error);
   CHECK(env_only.options.loop.interval == Duration(60000));
@@ -115,7 +115,8 @@ TEST_CASE("options: repeatable flags accumulate; the first use replaces the defa
 }
 
 TEST_CASE("options: an empty environment variable counts as unset") {
-  Parsed p = parse(kBase, {"ECS_METRICS_PUSHER_INTERVAL=", "ECS_METRICS_PUSHER_ONCE=", "ECS_METRICS_PUSHER_LOG_LEVEL="});
+  Parsed p =
+      parse(kBase, {"ECS_METRICS_PUSHER_INTERVAL=", "ECS_METRICS_PUSHER_ONCE=", "ECS_METRICS_PUSHER_LOG_LEVEL="});
   REQUIRE_MESSAGE(p.outcome == ParseOutcome::Run, p.error);
   CHECK(p.options.loop.interval == Duration(15000));
   CHECK_FALSE(p.options.loop.once);
@@ -175,8 +176,9 @@ TEST_CASE("options: every invalid configuration is one message naming the flag")
   CHECK(contains(config_error(with_base({"--delete-on-exit", "--once"})), "--delete-on-exit:"));
   CHECK(contains(config_error(with_base({"--textfile.name=x.prom"})), "--textfile.name: needs --textfile.directory"));
   CHECK(contains(config_error(with_base({"--once=maybe"})), "--once: 'maybe' is not a boolean"));
-  CHECK(contains(config_error(with_base({"--pushgateway.url=http://p", "--pushgateway.grouping-labels=task_id,task_id"})),
-                 "listed twice"));
+  CHECK(
+      contains(config_error(with_base({"--pushgateway.url=http://p", "--pushgateway.grouping-labels=task_id,task_id"})),
+               "listed twice"));
   CHECK(contains(config_error(with_base({"--pushgateway.url=http://p", "--pushgateway.method=patch"})),
                  "--pushgateway.method:"));
   CHECK(contains(config_error(with_base({"--bogus=1"})), "--bogus: unknown flag"));
@@ -187,7 +189,8 @@ TEST_CASE("options: every invalid configuration is one message naming the flag")
 }
 
 TEST_CASE("options: abbreviated flags are refused (getopt_long would take them)") {
-  CHECK(contains(config_error(with_base({"--shutdown=5s"})), "--shutdown: unknown flag (did you mean --shutdown-timeout?)"));
+  CHECK(contains(config_error(with_base({"--shutdown=5s"})),
+                 "--shutdown: unknown flag (did you mean --shutdown-timeout?)"));
   CHECK(contains(config_error(with_base({"--onc"})), "did you mean --once?"));
   CHECK(parse(with_base({"--once"})).outcome == ParseOutcome::Run);
 }
@@ -198,9 +201,9 @@ TEST_CASE("options: secrets come from files or the environment and are redacted 
   REQUIRE(fd >= 0);
   REQUIRE(write(fd, "s3cr3t-pw\n", 10) == 10);
   close(fd);
-  Parsed p = parse(with_base({"--pushgateway.url=http://p:9091", "--pushgateway.username=alice",
-                              std::string("--pushgateway.password-file=") + path,
-                              "--pushgateway.header=X-Api-Key: k3y-value"}));
+  Parsed p = parse(
+      with_base({"--pushgateway.url=http://p:9091", "--pushgateway.username=alice",
+                 std::string("--pushgateway.password-file=") + path, "--pushgateway.header=X-Api-Key: k3y-value"}));
   unlink(path);
   REQUIRE_MESSAGE(p.outcome == ParseOutcome::Run, p.error);
   CHECK(p.options.pushgateway.http.password == "s3cr3t-pw");  // final newline dropped
@@ -212,7 +215,8 @@ TEST_CASE("options: secrets come from files or the environment and are redacted 
   }
   CHECK(saw_password);
 
-  Parsed t = parse(with_base({"--pushgateway.url=http://p:9091"}), {"ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN=t0ken"});
+  Parsed t =
+      parse(with_base({"--pushgateway.url=http://p:9091"}), {"ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN=t0ken"});
   REQUIRE_MESSAGE(t.outcome == ParseOutcome::Run, t.error);
   CHECK(t.options.pushgateway.http.bearer_token == "t0ken");
   for (const auto& [k, v] : describe(t.options)) CHECK_FALSE(contains(v, "t0ken"));

@@ -85,8 +85,9 @@ class PushgatewaySink final : public Sink {
     series_labels(d.identity);
     render_text(d.set, ExtraLabels{container_extra_, exporter_extra_}, text_);
     if (!valid_utf8(text_)) {
-      error = "the metrics text is not valid UTF-8 (a label value from the metadata?); not pushing, since the "
-              "Pushgateway would store a group it cannot expose";
+      error =
+          "the metrics text is not valid UTF-8 (a label value from the metadata?); not pushing, since the "
+          "Pushgateway would store a group it cannot expose";
       return false;
     }
     // PUT replaces the group, so a container that went away disappears. But a
@@ -131,8 +132,9 @@ class PushgatewaySink final : public Sink {
       // Never echo a URL that may hold credentials.
       if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
           curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
-        error = "--pushgateway.url: user or password in the URL is not allowed (it would end up in logs); use "
-                "--pushgateway.username with --pushgateway.password-file";
+        error =
+            "--pushgateway.url: user or password in the URL is not allowed (it would end up in logs); use "
+            "--pushgateway.username with --pushgateway.password-file";
         ok = false;
       } else if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
                  curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK) {
@@ -157,8 +159,8 @@ class PushgatewaySink final : public Sink {
       if (std::find(grouping.begin(), grouping.end(), name) != grouping.end()) continue;
       const bool identity = std::find(std::begin(kIdentityLabelNames), std::end(kIdentityLabelNames), name) !=
                             std::end(kIdentityLabelNames);
-      const bool series = std::find(std::begin(kSeriesLabelNames), std::end(kSeriesLabelNames), name) !=
-                          std::end(kSeriesLabelNames);
+      const bool series =
+          std::find(std::begin(kSeriesLabelNames), std::end(kSeriesLabelNames), name) != std::end(kSeriesLabelNames);
       if (identity || series) {
         error = fmt::format(
             "--pushgateway.grouping-label: \"{}\" is a label of the pushed series; as a static grouping label it "
@@ -187,9 +189,10 @@ class PushgatewaySink final : public Sink {
                 {{"grouping_labels", fmt::format("{}", fmt::join(labels, ","))}});
     for (const auto& [name, value] : options_.static_labels) {
       if (value.empty())
-        log::warn("static grouping label with an empty value: for Prometheus it is the same as no label, so this "
-                  "group's series equal those of a group without it",
-                  {{"label", name}});
+        log::warn(
+            "static grouping label with an empty value: for Prometheus it is the same as no label, so this "
+            "group's series equal those of a group without it",
+            {{"label", name}});
     }
   }
 
@@ -207,9 +210,10 @@ class PushgatewaySink final : public Sink {
         const std::string* v = identity.get(other);
         if (v && !v->empty() && other != "task_id") has += fmt::format("{}{}={}", has.empty() ? "" : ",", other, *v);
       }
-      log::warn("a grouping label has no value on this task; it is sent empty, which groups all such tasks together "
-                "(choose another in --pushgateway.grouping-labels)",
-                {{"label", name}, {"launch_type", identity.launch_type}, {"task_has", has}});
+      log::warn(
+          "a grouping label has no value on this task; it is sent empty, which groups all such tasks together "
+          "(choose another in --pushgateway.grouping-labels)",
+          {{"label", name}, {"launch_type", identity.launch_type}, {"task_has", has}});
     }
   }
 
@@ -236,8 +240,9 @@ class PushgatewaySink final : public Sink {
   // url_ = base + "/metrics/job/<job>/…" for this identity (buffers reused).
   bool build_url(const TaskIdentity& identity, std::string& error) {
     if (needs_identity() && !identity.known()) {
-      error = "task identity not known yet (no successful /task read): not pushing, since a grouping key without "
-              "the task's labels would name the wrong group";
+      error =
+          "task identity not known yet (no successful /task read): not pushing, since a grouping key without "
+          "the task's labels would name the wrong group";
       return false;
     }
     labels_.clear();

@@ -23,10 +23,9 @@ bool digits(std::string_view s, size_t pos, size_t width, int& out) {
 // calendar arithmetic itself is std::chrono's.
 std::optional<double> parse_rfc3339(std::string_view s) {
   int year, month, day, hour, minute, second;
-  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
-      s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
-      !digits(s, 17, 2, second))
+  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
+      !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) ||
+      s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second))
     return std::nullopt;
   if (year <= 1) return std::nullopt;  // Go's zero time: "not set"
   if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
@@ -51,8 +50,8 @@ std::optional<double> parse_rfc3339(std::string_view s) {
     ++pos;
   } else if (s[pos] == '+' || s[pos] == '-') {
     int oh, om;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om) ||
+        oh > 23 || om > 59)
       return std::nullopt;
     offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
@@ -66,8 +65,8 @@ std::optional<double> parse_rfc3339(std::string_view s) {
                             std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok()) return std::nullopt;
   const auto days_since_epoch = sys_days{date}.time_since_epoch().count();
-  const double whole = static_cast<double>(days_since_epoch) * 86400.0 + hour * 3600 + minute * 60 +
-                       second - offset_seconds;
+  const double whole =
+      static_cast<double>(days_since_epoch) * 86400.0 + hour * 3600 + minute * 60 + second - offset_seconds;
   return whole + fraction;
 }
 

@@ -25,6 +25,6 @@ TEST_CASE("rfc3339: Go's zero time and malformed text are absent values") {
   CHECK_FALSE(parse_rfc3339("2025-02-30T00:00:00Z"));  // no such day
   CHECK_FALSE(parse_rfc3339("2025-02-27T25:00:00Z"));
   CHECK_FALSE(parse_rfc3339("2025-02-27T05:06:03.Z"));
-  CHECK_FALSE(parse_rfc3339("2025-02-27T05:06:03"));   // no zone
+  CHECK_FALSE(parse_rfc3339("2025-02-27T05:06:03"));  // no zone
   CHECK_FALSE(parse_rfc3339("2025-02-27T05:06:03Zjunk"));
 }

@@ -14,7 +14,6 @@
 
 namespace emp {
 
-
 class Scheduler {
  public:
   // `max_jitter` is the largest start delay (0: start at once); `seed` feeds

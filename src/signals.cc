@@ -20,10 +20,14 @@ bool is_stop_signal(int signal) { return signal == SIGTERM || signal == SIGINT; 
 
 const char* signal_name(int signal) {
   switch (signal) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGHUP: return "SIGHUP";
-    default: return "signal";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "signal";
   }
 }
 
@@ -32,11 +36,11 @@ namespace {
 // What arrived is kept in flags, not in the pipe: the pipe only wakes the
 // waiter (one byte is enough; a full pipe already means "wake up").
 int g_wake_pipe[2] = {-1, -1};
-std::atomic<int> g_stop_signal{0};   // the first stop signal's number
-std::atomic<int> g_stop_signals{0};  // how many arrived
-std::atomic<int> g_hups{0};          // SIGHUPs not yet reported
+std::atomic<int> g_stop_signal{0};        // the first stop signal's number
+std::atomic<int> g_stop_signals{0};       // how many arrived
+std::atomic<int> g_hups{0};               // SIGHUPs not yet reported
 std::atomic<int64_t> g_first_stop_ns{0};  // CLOCK_MONOTONIC, the clock of steady_clock on Linux
-timer_t g_shutdown_timer{};  // CLOCK_MONOTONIC; fires SIGALRM when the shutdown budget is spent
+timer_t g_shutdown_timer{};               // CLOCK_MONOTONIC; fires SIGALRM when the shutdown budget is spent
 int64_t g_shutdown_timeout_ns = 0;
 int g_timeout_exit_code = 1;
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<int64_t>::is_always_lock_free,
@@ -76,7 +80,8 @@ void on_signal(int signal) {
 }
 
 void on_shutdown_timeout(int) {
-  log::write_from_signal_handler(LogLevel::Error, "shutdown timeout reached before the final cycle finished: exiting now");
+  log::write_from_signal_handler(LogLevel::Error,
+                                 "shutdown timeout reached before the final cycle finished: exiting now");
   _exit(g_timeout_exit_code);
 }
 

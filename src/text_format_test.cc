@@ -51,14 +51,15 @@ TEST_CASE("text: families, HELP/TYPE once, extra labels, final newline") {
   set.add(Metric::ExporterSuccess, 0, 1);
   std::string out;
   render_text(set, ExtraLabels{R"(task_id="t1")", R"(task_id="t1")"}, out);
-  CHECK(out ==
-        "# HELP ee_ecs_metrics_exporter_success 1 when the last cycle fetched and parsed both metadata bodies, else 0.\n"
-        "# TYPE ee_ecs_metrics_exporter_success gauge\n"
-        "ee_ecs_metrics_exporter_success{task_id=\"t1\"} 1\n"
-        "# HELP ee_container_cpu_usage_seconds_total CPU time consumed in seconds.\n"
-        "# TYPE ee_container_cpu_usage_seconds_total counter\n"
-        "ee_container_cpu_usage_seconds_total{container_name=\"app \\\"1\\\"\",container_id=\"abc\",task_id=\"t1\"} 1.5\n"
-        "ee_container_cpu_usage_seconds_total{container_name=\"_task_\",task_id=\"t1\"} 2\n");
+  CHECK(
+      out ==
+      "# HELP ee_ecs_metrics_exporter_success 1 when the last cycle fetched and parsed both metadata bodies, else 0.\n"
+      "# TYPE ee_ecs_metrics_exporter_success gauge\n"
+      "ee_ecs_metrics_exporter_success{task_id=\"t1\"} 1\n"
+      "# HELP ee_container_cpu_usage_seconds_total CPU time consumed in seconds.\n"
+      "# TYPE ee_container_cpu_usage_seconds_total counter\n"
+      "ee_container_cpu_usage_seconds_total{container_name=\"app \\\"1\\\"\",container_id=\"abc\",task_id=\"t1\"} 1.5\n"
+      "ee_container_cpu_usage_seconds_total{container_name=\"_task_\",task_id=\"t1\"} 2\n");
   render_text(set, ExtraLabels{}, out);
   CHECK(out.find("ee_ecs_metrics_exporter_success 1\n") != std::string::npos);
 

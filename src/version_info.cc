@@ -22,8 +22,8 @@ std::string version_text() {
       "  zlib:        {}\n",
       EMP_VERSION, EMP_REVISION, __DATE__, EMP_COMPILER, __cplusplus / 100 % 100, curl->version,
       curl->ssl_version ? curl->ssl_version : "no TLS", int(simdjson::SIMDJSON_VERSION_MAJOR),
-      int(simdjson::SIMDJSON_VERSION_MINOR), int(simdjson::SIMDJSON_VERSION_REVISION), FMT_VERSION / 10000, FMT_VERSION / 100 % 100,
-      FMT_VERSION % 100, zlibVersion());
+      int(simdjson::SIMDJSON_VERSION_MINOR), int(simdjson::SIMDJSON_VERSION_REVISION), FMT_VERSION / 10000,
+      FMT_VERSION / 100 % 100, FMT_VERSION % 100, zlibVersion());
 }
 
 }  // namespace emp

@@ -35,22 +35,22 @@ TEST_CASE("the checker accepts well-formed text and reads label values back unes
 
 TEST_CASE("the checker refuses each kind of damage") {
   const char* bad[] = {
-      "ee_a 1",                                  // no final newline
-      "ee_a 1\n\nee_b 2\n",                      // blank line
-      "ee_a{x=\"a\\tb\"} 1\n",                   // escape Prometheus does not know
-      "ee_a{x=\"a\"b\"} 1\n",                    // unescaped quote
-      "ee_a{x=\"\xff\"} 1\n",                    // not UTF-8
-      "ee_a{x=\"\xed\xa0\x80\"} 1\n",            // UTF-16 surrogate
-      "ee_a{x=\"a\",x=\"b\"} 1\n",               // duplicate label
-      "ee_a{x=\"a\"} 1\nee_a{x=\"a\"} 2\n",      // duplicate series
-      "ee_a 1 1700000000000\n",                  // timestamp
-      "ee_a one\n",                              // bad value
-      "ee_a Inf\n",                              // spelled unlike Prometheus
-      "1ee 1\n",                                 // bad name
-      "ee_a{1x=\"a\"} 1\n",                      // bad label name
+      "ee_a 1",                              // no final newline
+      "ee_a 1\n\nee_b 2\n",                  // blank line
+      "ee_a{x=\"a\\tb\"} 1\n",               // escape Prometheus does not know
+      "ee_a{x=\"a\"b\"} 1\n",                // unescaped quote
+      "ee_a{x=\"\xff\"} 1\n",                // not UTF-8
+      "ee_a{x=\"\xed\xa0\x80\"} 1\n",        // UTF-16 surrogate
+      "ee_a{x=\"a\",x=\"b\"} 1\n",           // duplicate label
+      "ee_a{x=\"a\"} 1\nee_a{x=\"a\"} 2\n",  // duplicate series
+      "ee_a 1 1700000000000\n",              // timestamp
+      "ee_a one\n",                          // bad value
+      "ee_a Inf\n",                          // spelled unlike Prometheus
+      "1ee 1\n",                             // bad name
+      "ee_a{1x=\"a\"} 1\n",                  // bad label name
       "# TYPE ee_a gauge\n# TYPE ee_a gauge\nee_a 1\n",
-      "ee_a 1\nee_b 1\nee_a 2\n",                // family split in two
-      "# HELP ee_a a\\q\n",                      // bad HELP escape
+      "ee_a 1\nee_b 1\nee_a 2\n",  // family split in two
+      "# HELP ee_a a\\q\n",        // bad HELP escape
       "# TYPE ee_a gauges\n",
       "# random comment\n",
   };

@@ -3,9 +3,9 @@
 
 #include <filesystem>
 
+#include "collector.h"
 #include "metadata_parser.h"
 #include "metadata_source.h"
-#include "collector.h"
 #include "tests/test_util.h"
 #include "text_format.h"
 
@@ -86,14 +86,16 @@ TEST_CASE("fixtures: truncated and corrupted bodies are errors, not crashes") {
       std::string error;
       TaskMeta t;
       TaskStats s;
-      bool ok = is_task(rel) ? parser.parse_task(PaddedBody(body), t, error) : parser.parse_stats(PaddedBody(body), s, error);
+      bool ok =
+          is_task(rel) ? parser.parse_task(PaddedBody(body), t, error) : parser.parse_stats(PaddedBody(body), s, error);
       // A prefix of a JSON object is never a complete object (except the whole).
       CHECK_FALSE(ok);
       CHECK(error.find("at byte") != std::string::npos);
       // Flip one byte into something JSON cannot contain.
       body = whole;
       body[cut] = '\x01';
-      ok = is_task(rel) ? parser.parse_task(PaddedBody(body), t, error) : parser.parse_stats(PaddedBody(body), s, error);
+      ok =
+          is_task(rel) ? parser.parse_task(PaddedBody(body), t, error) : parser.parse_stats(PaddedBody(body), s, error);
       if (!ok) CHECK(!error.empty());
       cases += 2;
     }

@@ -28,10 +28,14 @@ const fs::path kRoot = fs::path(EMP_FIXTURES).parent_path().parent_path();
 
 using Target = int (*)(const uint8_t*, size_t);
 const std::map<std::string, Target> kTargets = {
-    {"metadata_parser", emp::fuzz::metadata_parser}, {"pipeline", emp::fuzz::pipeline},
-    {"text_format", emp::fuzz::text_format},         {"rfc3339", emp::fuzz::rfc3339},
-    {"duration", emp::fuzz::duration},               {"grouping_key", emp::fuzz::grouping_key},
-    {"retry_after", emp::fuzz::retry_after},         {"url_secrets", emp::fuzz::url_secrets},
+    {"metadata_parser", emp::fuzz::metadata_parser},
+    {"pipeline", emp::fuzz::pipeline},
+    {"text_format", emp::fuzz::text_format},
+    {"rfc3339", emp::fuzz::rfc3339},
+    {"duration", emp::fuzz::duration},
+    {"grouping_key", emp::fuzz::grouping_key},
+    {"retry_after", emp::fuzz::retry_after},
+    {"url_secrets", emp::fuzz::url_secrets},
     {"textfile_name", emp::fuzz::textfile_name},
 };
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "metadata_parser.h"
 #include "collector.h"
+#include "metadata_parser.h"
 #include "model.h"
 
 namespace emp::test {
