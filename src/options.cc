@@ -333,7 +333,7 @@ const Flag kPruneFlags[] = {
   {"dry-run", "false", "Only log what would be removed; remove and push nothing.", bind<kPR, &PR::dry_run>()},
   {"once", "false", "Run one pass and exit (ECS scheduled task, cron).", bind<kPR, &PR::once>()},
   {"interval", "1m", "Time between passes; also what one pass may take, retries included (with --once too).", bind<kPR, &PR::interval>()},
-  {"prune.max-body-bytes", "268435456", "Largest group list read from the Pushgateway, in bytes (1,500 tasks: about 12 MB).", bind<kPR, &PR::max_body>()},
+  {"prune.max-body-bytes", "268435456", "Largest group list read from the Pushgateway, in bytes (1,500 tasks: about 21 MB).", bind<kPR, &PR::max_body>()},
   {"pushgateway.username", "", "Basic auth user name (the password comes from --pushgateway.password-file or $ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD).", bind<kPR, kPRHttp, &HC::username>()},
   {"pushgateway.password-file", "", "File holding the basic auth password.", bind<kPR, kPRHttp, &HC::password_file>()},
   {"pushgateway.bearer-token-file", "", "File holding a bearer token (or $ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN).", bind<kPR, kPRHttp, &HC::bearer_token_file>()},

@@ -31,7 +31,7 @@ struct PruneOptions {
     h.timeout = Duration(30000);  // serving the group list of a large Pushgateway takes a while
     return h;
   }();
-  // Every group of 1,500 tasks is ~12 MiB of JSON (docs/stale-data.md).
+  // The groups of 1,500 tasks are ~21 MiB of JSON (docs/stale-data.md).
   size_t max_body = size_t{256} << 20;
   std::string textfile_directory;  // "" : no textfile pass
   Duration older_than{0};          // required, > 0
