@@ -39,7 +39,8 @@ if [ "${EMP_SANITIZE:-1}" != 0 ]; then
   # meson test exports ASAN_OPTIONS/UBSAN_OPTIONS with halt_on_error=1 and
   # abort_on_error=1 for sanitized builds; leak checking is ASan's default.
   # container_check builds the image from source with its own compiler flags and
-  # never runs this build's binary: it runs once, in pass 1. soak_valgrind cannot
+  # never runs this build's binary: it runs once, in pass 1; so does lint (it
+  # reads the sources, not the binary). soak_valgrind cannot
   # run a sanitized binary (LeakSanitizer checks leaks in this pass instead).
   ASAN=${EMP_ASAN_BUILD_DIR:-build-asan}
   asan_tests=("$@")
@@ -49,7 +50,7 @@ if [ "${EMP_SANITIZE:-1}" != 0 ]; then
         -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all >/dev/null
     fi
     ninja -C "$ASAN" build.ninja >/dev/null 2>&1  # regenerate, so the list below is current
-    mapfile -t asan_tests < <(meson test -C "$ASAN" --list --no-rebuild 2>/dev/null | grep ' / ' | sed 's/.* \/ //' | grep -vxE 'container_check|soak_valgrind')
+    mapfile -t asan_tests < <(meson test -C "$ASAN" --list --no-rebuild 2>/dev/null | grep ' / ' | sed 's/.* \/ //' | grep -vxE 'container_check|soak_valgrind|lint')
   fi
   run_suite "$ASAN" --buildtype=debugoptimized -Dwerror=true \
     -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -- "${asan_tests[@]}"
