@@ -6,12 +6,12 @@
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <climits>
 #include <ctime>
 #include <memory>
 #include <string>
@@ -26,8 +26,8 @@
 #include "src/metadata_parser.h"
 #include "src/metadata_source.h"
 #include "src/metrics.h"
-#include "src/rfc3339.h"
 #include "src/options.h"
+#include "src/rfc3339.h"
 #include "src/text_format.h"
 #include "src/textfile_sink.h"
 
@@ -206,7 +206,8 @@ inline int rfc3339(const uint8_t* data, size_t size) {
   double reference = static_cast<double>(timegm(&tm));
   size_t pos = 19;
   if (pos < s.size() && s[pos] == '.') {
-    double frac = std::strtod(std::string("0").append(s.substr(pos, s.find_first_not_of("0123456789", pos + 1) - pos)).c_str(), nullptr);
+    double frac = std::strtod(
+        std::string("0").append(s.substr(pos, s.find_first_not_of("0123456789", pos + 1) - pos)).c_str(), nullptr);
     reference += frac;
     pos = s.find_first_not_of("0123456789", pos + 1);
   }
@@ -425,8 +426,8 @@ inline int textfile_name(const uint8_t* data, size_t size) {
   const std::string_view middle = std::string_view(name).substr(4, name.size() - 9);
   for (size_t i = 0; i < middle.size(); ++i) {
     const char c = middle[i];
-    const bool safe = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '_' || c == '-';
+    const bool safe =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (safe) {
       back += c;
       continue;

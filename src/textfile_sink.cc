@@ -10,10 +10,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <iterator>
 #include <utility>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -231,7 +231,8 @@ class TextfileSink final : public Sink {
     std::string path;
     if (!target(identity, path, error)) return false;
     struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) return true;  // a device: leave it
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+      return true;  // a device: leave it
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       error = fmt::format("remove {}: {}", path, std::strerror(errno));
       return false;

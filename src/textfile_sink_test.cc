@@ -94,7 +94,8 @@ TEST_CASE("textfile sink: file named after the task, task identity on every seri
   std::string error;
   REQUIRE_MESSAGE(deliver(*sink, set, identity(), error), error);
   const std::string text = slurp(d.path / "ecs_abc123.prom");
-  CHECK(text.find("ee_container_cpu_usage_seconds_total{container_name=\"app\",task_id=\"abc123\"} 1\n") != std::string::npos);
+  CHECK(text.find("ee_container_cpu_usage_seconds_total{container_name=\"app\",task_id=\"abc123\"} 1\n") !=
+        std::string::npos);
   CHECK(text.find("ee_ecs_metrics_exporter_success{task_family=\"fam\",task_revision=\"3\",task_id=\"abc123\"} 1\n") !=
         std::string::npos);
   REQUIRE(sink->remove(identity(), std::chrono::steady_clock::now(), error));
@@ -119,12 +120,13 @@ TEST_CASE("textfile sink: a FIFO or device path is written into, never replaced"
   ssize_t n = ::read(reader, buf, sizeof buf);
   ::close(reader);
   REQUIRE(n > 0);
-  CHECK(std::string_view(buf, static_cast<size_t>(n)).find("ee_ecs_metrics_exporter_success{") != std::string_view::npos);
+  CHECK(std::string_view(buf, static_cast<size_t>(n)).find("ee_ecs_metrics_exporter_success{") !=
+        std::string_view::npos);
   struct stat st {};
   REQUIRE(stat(fifo.c_str(), &st) == 0);
-  CHECK(S_ISFIFO(st.st_mode));      // still a FIFO
+  CHECK(S_ISFIFO(st.st_mode));  // still a FIFO
   CHECK(sink->remove(identity(), std::chrono::steady_clock::now(), error));
-  CHECK(fs::exists(fifo));          // --delete-on-exit leaves devices alone
+  CHECK(fs::exists(fifo));  // --delete-on-exit leaves devices alone
   // A directory in the way is an error, not a rename over it.
   auto into_dir = make_textfile_sink({"", "", d.path.string()});
   CHECK_FALSE(deliver(*into_dir, set, identity(), error));
@@ -150,8 +152,8 @@ TEST_CASE("textfile sink: a FIFO nobody reads is refused at once, a stalled read
     set.append_label(c, "container_name", std::to_string(i));
     set.add(Metric::ContainerCpuUsage, c, i);
   }
-  CHECK_FALSE(sink->deliver({set, identity(), true, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)},
-                            error));
+  CHECK_FALSE(
+      sink->deliver({set, identity(), true, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)}, error));
   CHECK(error.find("before the cycle's deadline") != std::string::npos);
   ::close(reader);
 }
@@ -189,15 +191,15 @@ TEST_CASE("textfile: leftovers of a killed process are removed, nothing else") {
     if (old) fs::last_write_time(p, fs::file_time_type::clock::now() - std::chrono::minutes(5));
     return p;
   };
-  make(".ecs_t.prom.a1B2c3.tmp", true);  // ours, old: removed
-  make(".ecs_t.prom.12345.tmp", true);   // an older version's, old: removed
-  make(".ecs_t.prom.Zz9Zz9.tmp", false); // ours, fresh (a write in progress): kept
-  make(".ecs_u.prom.a1B2c3.tmp", true);  // another task's: kept
-  make(".ecs_t.prom.a1B2c.tmp", true);   // not our pattern: kept
-  make("ecs_t.prom.a1B2c3.tmp", true);   // not our pattern: kept
+  make(".ecs_t.prom.a1B2c3.tmp", true);   // ours, old: removed
+  make(".ecs_t.prom.12345.tmp", true);    // an older version's, old: removed
+  make(".ecs_t.prom.Zz9Zz9.tmp", false);  // ours, fresh (a write in progress): kept
+  make(".ecs_u.prom.a1B2c3.tmp", true);   // another task's: kept
+  make(".ecs_t.prom.a1B2c.tmp", true);    // not our pattern: kept
+  make("ecs_t.prom.a1B2c3.tmp", true);    // not our pattern: kept
   const fs::path outside = make("outside", true);
   fs::create_symlink(outside, d.path / ".ecs_t.prom.LINK00.tmp");  // a link: kept, target kept
-  fs::create_directory(d.path / ".ecs_t.prom.DIR000.tmp");        // a directory: kept
+  fs::create_directory(d.path / ".ecs_t.prom.DIR000.tmp");         // a directory: kept
   const fs::path foreign = make(".ecs_t.prom.nobody.tmp", true);   // another user's: kept
   const bool chowned = chown(foreign.c_str(), 65534, 65534) == 0 && geteuid() != 65534;
   CHECK(remove_stale_temp_files(target, std::chrono::seconds(60)) == (chowned ? 2u : 3u));
