@@ -88,6 +88,7 @@ void Cycle::add_exporter_metrics(bool success) {
     uint32_t sink = set_.new_labels();
     set_.append_label(sink, "sink", sinks_[i]->name());
     set_.add(Metric::ExporterPushErrors, sink, static_cast<double>(sink_errors_[i]));
+    sinks_[i]->add_own_metrics(set_);
   }
   if (push_interval_.count() > 0)
     set_.add(Metric::ExporterInterval, 0, std::chrono::duration<double>(push_interval_).count());

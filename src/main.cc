@@ -13,6 +13,7 @@
 #include "options.h"
 #include "prune.h"
 #include "pushgateway_sink.h"
+#include "remote_write_sink.h"
 #include "signals.h"
 #include "textfile_sink.h"
 #include "version.h"
@@ -110,6 +111,14 @@ int main(int argc, char** argv) {
     auto pushgateway = make_pushgateway_sink(options.pushgateway, error);
     if (!pushgateway) return fail_config(error);
     sinks.push_back(std::move(pushgateway));
+  }
+  if (options.remote_write.enabled()) {
+    RemoteWriteOptions remote_write = options.remote_write;
+    remote_write.interval = options.loop.interval;
+    remote_write.once = options.loop.once;
+    auto sink = make_remote_write_sink(remote_write, error);
+    if (!sink) return fail_config(error);
+    sinks.push_back(std::move(sink));
   }
   log_start(options);
 

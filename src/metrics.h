@@ -27,6 +27,10 @@ enum class Metric : uint8_t {
   ExporterMetadataErrors,
   ExporterPushErrors,
   ExporterInterval,
+  // The remote-write sink's own (remote_write_sink.h); only with --remote-write.url.
+  RemoteWritePendingSamples,
+  RemoteWriteDroppedSamples,
+  RemoteWriteRejectedSamples,
   TaskInfo,
   TaskCpuLimit,
   TaskMemoryLimit,

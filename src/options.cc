@@ -187,24 +187,26 @@ constexpr Binding kGroupingLabels = {Kind::Value,
                                      [](const Options& o) { return show(o.pushgateway.grouping_labels); },
                                      [](Options&) {}};
 
-constexpr Binding kStaticGroupingLabels = {Kind::List,
-                                           [](Options& o, std::string_view v) {
-                                             for (auto& s : split_list(v)) {
-                                               const size_t eq = s.find('=');
-                                               if (eq == std::string::npos || eq == 0)
-                                                 return fmt::format("'{}' is not NAME=VALUE", s);
-                                               o.pushgateway.static_labels.emplace_back(s.substr(0, eq),
-                                                                                        s.substr(eq + 1));
-                                             }
-                                             return std::string();
-                                           },
-                                           [](const Options& o) {
-                                             std::string out;
-                                             for (const auto& [k, v] : o.pushgateway.static_labels)
-                                               out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
-                                             return out;
-                                           },
-                                           [](Options& o) { o.pushgateway.static_labels.clear(); }};
+// Repeatable NAME=VALUE pairs (static labels).
+template <auto... Path>
+constexpr Binding bind_label_pairs() {
+  return {Kind::List,
+          [](Options& o, std::string_view v) {
+            for (auto& s : split_list(v)) {
+              const size_t eq = s.find('=');
+              if (eq == std::string::npos || eq == 0) return fmt::format("'{}' is not NAME=VALUE", s);
+              member<Path...>(o).emplace_back(s.substr(0, eq), s.substr(eq + 1));
+            }
+            return std::string();
+          },
+          [](const Options& o) {
+            std::string out;
+            for (const auto& [k, v] : member<Path...>(const_cast<Options&>(o)))
+              out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
+            return out;
+          },
+          [](Options& o) { member<Path...>(o).clear(); }};
+}
 
 constexpr Binding kJitter = {Kind::Value, [](Options& o, std::string_view v) { return parse(o.loop.jitter, v); },
                              [](const Options& o) { return show(o.loop.max_jitter()); }, [](Options&) {}};
@@ -223,6 +225,9 @@ using TF = TextfileOptions;
 using LS = LoopSettings;
 constexpr auto kPG = &Options::pushgateway;
 constexpr auto kPGHttp = &PG::http;
+using RW = RemoteWriteOptions;
+constexpr auto kRW = &Options::remote_write;
+constexpr auto kRWHttp = &RW::http;
 
 // One flag, one line: name, default as --help shows it, help, where it lands.
 // clang-format off
@@ -241,7 +246,7 @@ const Flag kFlags[] = {
   {"pushgateway.url", "", "Push to this Pushgateway (http:// or https://, a path prefix is kept).", bind_url<kPG, &PG::url>()},
   {"pushgateway.job", "ecs", "The job label of the grouping key.", bind<kPG, &PG::job>()},
   {"pushgateway.grouping-labels", "task_family,task_revision,task_id; with --once: task_family", "Task identity labels in the grouping key, in order: task_id, task_family, task_revision, cluster, service_name, availability_zone, launch_type. Identity labels left out go on the series.", kGroupingLabels},
-  {"pushgateway.grouping-label", "", "A static NAME=VALUE added to the grouping key (repeatable; comma-separated in the environment).", kStaticGroupingLabels},
+  {"pushgateway.grouping-label", "", "A static NAME=VALUE added to the grouping key (repeatable; comma-separated in the environment).", bind_label_pairs<&Options::pushgateway, &PG::static_labels>()},
   {"pushgateway.method", "put", "put replaces the whole group each cycle; post replaces only the pushed metric names.", kPushgatewayMethod},
   {"pushgateway.gzip", "true", "Compress the pushed body with gzip (Pushgateway 1.5 and later accept it).", bind<kPG, &PG::gzip>()},
   {"pushgateway.username", "", "Basic auth user name (the password comes from --pushgateway.password-file or $ECS_METRICS_PUSHER_PUSHGATEWAY_PASSWORD).", bind<kPG, kPGHttp, &HC::username>()},
@@ -254,7 +259,23 @@ const Flag kFlags[] = {
   {"pushgateway.insecure-skip-verify", "false", "Do not verify the Pushgateway's TLS certificate (logs a warning).", bind<kPG, kPGHttp, &HC::insecure_skip_verify>()},
   {"pushgateway.connect-timeout", "2s", "Connect timeout for the Pushgateway.", bind<kPG, kPGHttp, &HC::connect_timeout>()},
   {"pushgateway.timeout", "5s", "Total timeout for one push attempt (retries stay within the interval).", bind<kPG, kPGHttp, &HC::timeout>()},
-  {"delete-on-exit", "true", "Loop mode: on SIGTERM/SIGINT delete the Pushgateway group and remove the textfile, so a stopped task leaves no series (false keeps the last values).", bind<&Options::loop, &LS::delete_on_exit>()},
+  {"remote-write.url", "", "Write to this Prometheus remote-write receiver (Prometheus, Mimir, Thanos, VictoriaMetrics, Amazon Managed Service for Prometheus).", bind_url<kRW, &RW::url>()},
+  {"remote-write.job", "ecs", "The job label on every written series.", bind<kRW, &RW::job>()},
+  {"remote-write.label", "", "A static NAME=VALUE label on every written series (repeatable; comma-separated in the environment).", bind_label_pairs<kRW, &RW::static_labels>()},
+  {"remote-write.buffer", "10m", "How much unsent data to keep while the receiver is unreachable (as cycles: buffer/interval); the oldest goes first.", bind<kRW, &RW::buffer>()},
+  {"remote-write.username", "", "Basic auth user name (the password comes from --remote-write.password-file or $ECS_METRICS_PUSHER_REMOTE_WRITE_PASSWORD).", bind<kRW, kRWHttp, &HC::username>()},
+  {"remote-write.password-file", "", "File holding the basic auth password.", bind<kRW, kRWHttp, &HC::password_file>()},
+  {"remote-write.bearer-token-file", "", "File holding a bearer token (or $ECS_METRICS_PUSHER_REMOTE_WRITE_BEARER_TOKEN).", bind<kRW, kRWHttp, &HC::bearer_token_file>()},
+  {"remote-write.header", "", "An extra request header 'Name: value', e.g. 'X-Scope-OrgID: team-a' for a Mimir tenant (repeatable). Values are never logged.", bind_headers<kRW, kRWHttp, &HC::headers>()},
+  {"remote-write.ca-file", "(system CAs)", "CA certificates (PEM) to verify the receiver with.", bind<kRW, kRWHttp, &HC::ca_file>()},
+  {"remote-write.cert-file", "", "Client certificate (PEM) for mutual TLS.", bind<kRW, kRWHttp, &HC::cert_file>()},
+  {"remote-write.key-file", "", "Client private key (PEM) for mutual TLS.", bind<kRW, kRWHttp, &HC::key_file>()},
+  {"remote-write.insecure-skip-verify", "false", "Do not verify the receiver's TLS certificate (logs a warning).", bind<kRW, kRWHttp, &HC::insecure_skip_verify>()},
+  {"remote-write.connect-timeout", "2s", "Connect timeout for the receiver.", bind<kRW, kRWHttp, &HC::connect_timeout>()},
+  {"remote-write.timeout", "10s", "Total timeout for one write attempt (retries stay within the interval).", bind<kRW, kRWHttp, &HC::timeout>()},
+  {"remote-write.sigv4.region", "", "Sign requests with AWS SigV4 for this region (Amazon Managed Service for Prometheus); credentials from the environment or the ECS task role.", bind<kRW, &RW::sigv4_region>()},
+  {"remote-write.sigv4.service", "aps", "The service name SigV4 signs for.", bind<kRW, &RW::sigv4_service>()},
+  {"delete-on-exit", "true", "Loop mode: on SIGTERM/SIGINT delete the Pushgateway group, remove the textfile and end the remote-written series with staleness markers, so a stopped task leaves no series (false keeps the last values).", bind<&Options::loop, &LS::delete_on_exit>()},
   {"once", "false", "Run one cycle and exit (scheduled tasks, cron); see the exit codes. The delivery has --shutdown-timeout, retries included.", bind<&Options::loop, &LS::once>()},
   {"interval", "15s", "Time between cycles in loop mode.", bind<&Options::loop, &LS::interval>()},
   {"interval.jitter", "interval/4", "Largest random delay before the first cycle, so a fleet does not push in lockstep.", kJitter},
@@ -281,6 +302,9 @@ const PositiveDuration kPositiveDurations[] = {
     {"metadata.timeout", member<&Options::metadata, &MD::timeout>},
     {"pushgateway.connect-timeout", member<kPG, kPGHttp, &HC::connect_timeout>},
     {"pushgateway.timeout", member<kPG, kPGHttp, &HC::timeout>},
+    {"remote-write.connect-timeout", member<kRW, kRWHttp, &HC::connect_timeout>},
+    {"remote-write.timeout", member<kRW, kRWHttp, &HC::timeout>},
+    {"remote-write.buffer", member<kRW, &RW::buffer>},
     {"interval", member<&Options::loop, &LS::interval>},
     {"shutdown-timeout", member<&Options::loop, &LS::shutdown_timeout>},
 };
@@ -297,6 +321,10 @@ const Secret kSecrets[] = {
      member<kPG, kPGHttp, &HC::password>},
     {"pushgateway.bearer-token-file", "ECS_METRICS_PUSHER_PUSHGATEWAY_BEARER_TOKEN",
      member<kPG, kPGHttp, &HC::bearer_token_file>, member<kPG, kPGHttp, &HC::bearer_token>},
+    {"remote-write.password-file", "ECS_METRICS_PUSHER_REMOTE_WRITE_PASSWORD", member<kRW, kRWHttp, &HC::password_file>,
+     member<kRW, kRWHttp, &HC::password>},
+    {"remote-write.bearer-token-file", "ECS_METRICS_PUSHER_REMOTE_WRITE_BEARER_TOKEN",
+     member<kRW, kRWHttp, &HC::bearer_token_file>, member<kRW, kRWHttp, &HC::bearer_token>},
 };
 
 // ---- `ecs-metrics-pusher prune`: the janitor's own, smaller flag set ----
@@ -395,7 +423,8 @@ std::string check_credentials(const HttpClientOptions& h) {
   return "";
 }
 
-std::string load_secrets(std::span<const Secret> secrets, HttpClientOptions& http, Options& o, char** envp) {
+std::string load_secrets(std::span<const Secret> secrets, std::span<HttpClientOptions* const> clients, Options& o,
+                         char** envp) {
   for (const Secret& s : secrets) {
     if (!s.file(o).empty()) {
       std::string error;
@@ -404,7 +433,9 @@ std::string load_secrets(std::span<const Secret> secrets, HttpClientOptions& htt
       s.value(o) = env_value(envp, s.env);
     }
   }
-  return check_credentials(http);
+  for (const HttpClientOptions* h : clients)
+    if (std::string e = check_credentials(*h); !e.empty()) return e;
+  return "";
 }
 
 bool has_scheme(std::string_view url) { return url.starts_with("http://") || url.starts_with("https://"); }
@@ -484,16 +515,31 @@ std::string check_pushgateway(const PushgatewayOptions& g) {
   return check_http(g.http);
 }
 
+std::string check_remote_write(const RemoteWriteOptions& r) {
+  if (url_has_userinfo(r.url))  // checked first: never echo such a URL
+    return "--remote-write.url: a user name or password in the URL is not allowed (it would be logged); use "
+           "--remote-write.username with --remote-write.password-file";
+  if (std::string e = check_url("remote-write.url", r.url); !e.empty()) return e;
+  if (r.job.empty()) return "--remote-write.job: must not be empty";
+  if (!r.sigv4_region.empty() && (!r.http.username.empty() || !r.http.bearer_token_file.empty()))
+    return "--remote-write.sigv4.region: SigV4 signs the request itself; it cannot be combined with "
+           "--remote-write.username or --remote-write.bearer-token-file";
+  if (r.sigv4_service.empty()) return "--remote-write.sigv4.service: must not be empty";
+  return check_http(r.http);
+}
+
 // Each rule once, before any I/O.
 std::string validate(Options& o, char** envp) {
   for (const PositiveDuration& d : kPositiveDurations)
     if (d.value(o).count() <= 0) return fmt::format("--{}: must be greater than 0", d.flag);
   if (std::string e = check_metadata(o.metadata, envp); !e.empty()) return e;
-  if (!o.textfile.enabled() && !o.pushgateway.enabled())
-    return "no sink configured: set --pushgateway.url, --textfile.directory or --textfile.path";
+  if (!o.textfile.enabled() && !o.pushgateway.enabled() && !o.remote_write.enabled())
+    return "no sink configured: set --pushgateway.url, --remote-write.url, --textfile.directory or --textfile.path";
   if (std::string e = check_textfile(o.textfile); !e.empty()) return e;
   if (o.pushgateway.enabled())
     if (std::string e = check_pushgateway(o.pushgateway); !e.empty()) return e;
+  if (o.remote_write.enabled())
+    if (std::string e = check_remote_write(o.remote_write); !e.empty()) return e;
   if (o.loop.jitter > o.loop.interval) return "--interval.jitter: must not exceed --interval";
   if (o.loop.once && o.loop.delete_on_exit.value_or(false))
     return "--delete-on-exit: cannot be used with --once (the group or file would be removed right after the push)";
@@ -527,7 +573,7 @@ struct Command {
   const char* usage;  // --help before the flags
   std::span<const Flag> flags;
   std::span<const Secret> secrets;
-  HttpClientOptions& (*http)(Options&);
+  std::vector<HttpClientOptions*> (*http)(Options&);  // each peer's, for the credential rules
   std::string (*validate)(Options&, char**);
   const char* exit_codes;  // --help after the flags
 };
@@ -539,7 +585,7 @@ const Command kPusher = {
     "(ecs-metrics-pusher prune --help: the janitor for tasks killed without cleaning up.)\n\n",
     kFlags,
     kSecrets,
-    member<kPG, kPGHttp>,
+    [](Options& o) { return std::vector<HttpClientOptions*>{&o.pushgateway.http, &o.remote_write.http}; },
     validate,
     "Exit codes: 0 ok (also after a clean shutdown on SIGTERM/SIGINT); 2 bad configuration;\n"
     "with --once: 3 metadata failed, 4 every sink failed, 5 some sinks failed; 6 the shutdown\n"
@@ -556,7 +602,7 @@ const Command kPrune = {
     "<textfile.directory>/ecs-metrics-pusher-prune.prom.\n\n",
     kPruneFlags,
     kPruneSecrets,
-    member<kPR, kPRHttp>,
+    [](Options& o) { return std::vector<HttpClientOptions*>{&o.prune.http}; },
     validate_prune,
     "Exit codes: 0 ok (with --once: the pass succeeded, whatever it removed; also after\n"
     "SIGTERM/SIGINT); 2 bad configuration; 7 (--once) the pass failed: the group list or\n"

@@ -16,6 +16,7 @@
 #include "metadata_source.h"
 #include "prune.h"
 #include "pushgateway_sink.h"
+#include "remote_write_sink.h"
 #include "textfile_sink.h"
 
 namespace emp {
@@ -25,6 +26,7 @@ struct Options {
   ContainerFilter containers;
   TextfileOptions textfile;
   PushgatewayOptions pushgateway;
+  RemoteWriteOptions remote_write;
   LoopSettings loop;
   LogSettings log;
   PruneOptions prune;  // `ecs-metrics-pusher prune` only

@@ -37,6 +37,9 @@ class Sink {
   // Removes what this sink published for `identity` (shutdown, identity
   // change), by `deadline`. Nothing published is not an error.
   virtual bool remove(const TaskIdentity& identity, SteadyTime deadline, std::string& error) = 0;
+  // Adds the sink's own exporter series (labels: none but its own) to the
+  // set of the cycle being built; most sinks have none.
+  virtual void add_own_metrics(MetricSet&) const {}
 };
 
 }  // namespace emp

@@ -97,6 +97,7 @@ start_node_exporter() { # TEXTFILE_DIR [extra flags...]
 }
 
 # start_prometheus SCRAPE_TARGET(host:port or "") [RULE_FILE...]
+# PROM_FLAGS: extra flags (e.g. --web.enable-remote-write-receiver).
 start_prometheus() {
   local tgt=$1; shift; local d; d=$(mktemp -d "$T/prom.XXXX")
   { printf 'global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n'
@@ -106,7 +107,7 @@ start_prometheus() {
       printf '    static_configs:\n      - targets: ["%s"]\n' "$tgt"
     fi; } >"$d/prometheus.yml"
   prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" \
-    --web.listen-address=127.0.0.1:0 --web.enable-lifecycle >"$d/log" 2>&1 &
+    --web.listen-address=127.0.0.1:0 --web.enable-lifecycle ${PROM_FLAGS:-} >"$d/log" 2>&1 &
   PEER_PID=$!; PEER_DIR=$d; _PIDS="$_PIDS $PEER_PID"
   PEER_PORT=$(_port_from_log "$d/log" $PEER_PID 20) || { cat "$d/log" >&2; fail "prometheus did not start"; }
 }

@@ -8,6 +8,9 @@
 #  2. the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #     (-fno-sanitize-recover=all, so any report fails its test) in build-asan;
 #  3. the libFuzzer smoke: every fuzz target for its share of 60 s (fuzz/run.sh).
+# The builds of passes 2 and 3 run in the background, at low priority, while
+# pass 1's tests run (those mostly wait on peers): CI's 15 minutes go mostly
+# to compiling, and this way the two cores are used while the tests wait.
 # EMP_SANITIZE=0 skips pass 2, EMP_FUZZ_SECONDS=0 skips pass 3 (quick local runs).
 # Extra arguments go to both meson test runs (e.g. a test name).
 set -uo pipefail
@@ -19,21 +22,54 @@ bash tests/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1;
 LOGS=()
 status=0
 build_failures=0  # a build that fails counts as one failed test
-run_suite() { # BUILD_DIR MESON_SETUP_ARGS... -- MESON_TEST_ARGS...
+build_dir() { # BUILD_DIR MESON_SETUP_ARGS...: configure when new, build; a failure counts once
   local build=$1; shift
-  local setup=()
-  while [ $# -gt 0 ] && [ "$1" != -- ]; do setup+=("$1"); shift; done
-  shift
   if [ ! -f "$build/build.ninja" ]; then
-    meson setup "$build" --wrap-mode=nodownload "${setup[@]}" >/dev/null || { echo "meson setup $build failed"; status=1; build_failures=$((build_failures + 1)); return; }
+    meson setup "$build" --wrap-mode=nodownload "$@" >/dev/null || { echo "meson setup $build failed"; status=1; build_failures=$((build_failures + 1)); return 1; }
   fi
-  ninja -C "$build" >"$build.ninja.log" 2>&1 || { tail -50 "$build.ninja.log"; echo "build $build failed"; status=1; build_failures=$((build_failures + 1)); return; }
+  ninja -C "$build" >"$build.ninja.log" 2>&1 || { tail -50 "$build.ninja.log"; echo "build $build failed"; status=1; build_failures=$((build_failures + 1)); return 1; }
+}
+run_suite() { # BUILD_DIR -- MESON_TEST_ARGS...
+  local build=$1; shift 2
   meson test -C "$build" --no-rebuild --print-errorlogs --num-processes "${EMP_TEST_JOBS:-2}" "$@" || status=1
   LOGS+=("$build/meson-logs/testlog.json")
 }
 
+ASAN=${EMP_ASAN_BUILD_DIR:-build-asan}
+# Sanitized at -O1 without debug info: half the compile time of
+# debugoptimized, and ASan's reports keep their symbolised stacks.
+ASAN_SETUP=(--buildtype=plain -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+  "-Dcpp_args=-O1 -fno-sanitize-recover=all")
+FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
+
+RELEASE=${EMP_BUILD_DIR:-build-test}
 start=$(date +%s)
-run_suite "${EMP_BUILD_DIR:-build-test}" --buildtype=release -Dwerror=true -- "$@"
+build_dir "$RELEASE" --buildtype=release -Dwerror=true && release_built=1 || release_built=0
+# Passes 2 and 3 are compiled in the background while pass 1 runs; each
+# writes its exit status to a file that the pass waits for.
+rm -f "$ASAN.built" "$FUZZ_BUILD.built"
+(
+  if [ "${EMP_SANITIZE:-1}" != 0 ]; then
+    { [ -f "$ASAN/build.ninja" ] || meson setup "$ASAN" --wrap-mode=nodownload "${ASAN_SETUP[@]}"; } >"$ASAN.ninja.log" 2>&1 &&
+      nice -n 10 ninja -C "$ASAN" >>"$ASAN.ninja.log" 2>&1
+    echo $? >"$ASAN.built"
+  fi
+  if [ "${EMP_FUZZ_SECONDS:-60}" != 0 ]; then
+    FUZZ_BUILD=$FUZZ_BUILD nice -n 10 bash fuzz/run.sh --build-only >"$FUZZ_BUILD.ninja.log" 2>&1
+    echo $? >"$FUZZ_BUILD.built"
+  fi
+) &
+BACKGROUND_BUILD=$!
+trap 'kill $BACKGROUND_BUILD 2>/dev/null' EXIT
+wait_built() { # BUILD_DIR -> the background build's exit status
+  while [ ! -f "$1.built" ]; do
+    kill -0 "$BACKGROUND_BUILD" 2>/dev/null || { [ -f "$1.built" ] || echo 1 >"$1.built"; break; }
+    sleep 2
+  done
+  return "$(cat "$1.built")"
+}
+
+[ "$release_built" = 0 ] || run_suite "$RELEASE" -- "$@"
 
 if [ "${EMP_SANITIZE:-1}" != 0 ]; then
   # meson test exports ASAN_OPTIONS/UBSAN_OPTIONS with halt_on_error=1 and
@@ -49,24 +85,23 @@ if [ "${EMP_SANITIZE:-1}" != 0 ]; then
   #    deploy_* (task definitions, rules, dashboard), promtool_check_metrics,
   #    textfile_node_exporter, pushgateway_prometheus, victoria_metrics_import,
   #    security_secrets (a grep over logs), soak (minutes of steady state).
-  ASAN=${EMP_ASAN_BUILD_DIR:-build-asan}
-  asan_tests=("$@")
-  if [ ${#asan_tests[@]} -eq 0 ]; then
-    if [ ! -f "$ASAN/build.ninja" ]; then
-      meson setup "$ASAN" --buildtype=debugoptimized -Dwerror=true -Db_sanitize=address,undefined \
-        -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all >/dev/null
+  if ! wait_built "$ASAN"; then
+    tail -50 "$ASAN.ninja.log"; echo "build $ASAN failed"; status=1; build_failures=$((build_failures + 1))
+  else
+    asan_tests=("$@")
+    if [ ${#asan_tests[@]} -eq 0 ]; then
+      mapfile -t asan_tests < <(meson test -C "$ASAN" --list --no-rebuild 2>/dev/null | grep ' / ' | sed 's/.* \/ //' |
+        grep -vxE "${EMP_ASAN_SKIP:-container_check|soak_valgrind|soak|lint|readme_check|deploy_.*|promtool_check_metrics|textfile_node_exporter|pushgateway_prometheus|victoria_metrics_import|security_secrets}")
     fi
-    ninja -C "$ASAN" build.ninja >/dev/null 2>&1  # regenerate, so the list below is current
-    mapfile -t asan_tests < <(meson test -C "$ASAN" --list --no-rebuild 2>/dev/null | grep ' / ' | sed 's/.* \/ //' | grep -vxE "${EMP_ASAN_SKIP:-container_check|soak_valgrind|soak|lint|readme_check|deploy_.*|promtool_check_metrics|textfile_node_exporter|pushgateway_prometheus|victoria_metrics_import|security_secrets}")
+    run_suite "$ASAN" -- "${asan_tests[@]}"
   fi
-  run_suite "$ASAN" --buildtype=debugoptimized -Dwerror=true \
-    -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all -- "${asan_tests[@]}"
 fi
 
-FUZZ_SUMMARY=$PWD/${FUZZ_BUILD:-build-fuzz}/ci-summary
+FUZZ_SUMMARY=$PWD/$FUZZ_BUILD/ci-summary
 mkdir -p "$(dirname "$FUZZ_SUMMARY")"; rm -f "$FUZZ_SUMMARY"
 if [ "${EMP_FUZZ_SECONDS:-60}" != 0 ]; then
-  FUZZ_SUMMARY=$FUZZ_SUMMARY bash fuzz/run.sh --smoke "${EMP_FUZZ_SECONDS:-60}" || status=1
+  wait_built "$FUZZ_BUILD" || tail -30 "$FUZZ_BUILD.ninja.log"  # fuzz/run.sh reports the failure again
+  FUZZ_BUILD=$FUZZ_BUILD FUZZ_SUMMARY=$FUZZ_SUMMARY bash fuzz/run.sh --smoke "${EMP_FUZZ_SECONDS:-60}" || status=1
   [ -s "$FUZZ_SUMMARY" ] || echo "fuzz FAILED 0" >"$FUZZ_SUMMARY"
 fi
 echo "test time: $(( $(date +%s) - start )) s (builds included)"
