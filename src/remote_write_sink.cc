@@ -291,8 +291,12 @@ class RemoteWriteSink final : public Sink {
         if (!signer_->sign(*client_, deadline, error)) return false;
         for (const std::string& secret : signer_->secrets()) client_->add_secret(secret);
       }
+      // "Expect:" saves the 100-continue round trip, but libcurl 7.88 puts
+      // such an emptied header into the SigV4 signature and then does not
+      // send it, so AWS would refuse every request: not when signing (our
+      // bodies stay far below the 1 MiB where libcurl would ask).
       headers_ = client_->headers_with({"Content-Type: application/x-protobuf", "Content-Encoding: snappy",
-                                        "X-Prometheus-Remote-Write-Version: 0.1.0", "Expect:",
+                                        "X-Prometheus-Remote-Write-Version: 0.1.0", signer_ ? "" : "Expect:",
                                         signer_ ? std::string_view(signer_->token_header()) : std::string_view()});
       const HttpRequest request{"POST", &options_.url, next.body, headers_.get()};
       if (client_->send(request, deadline, response_, error, "remote-write receiver")) {

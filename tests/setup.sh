@@ -6,7 +6,7 @@
 set -euo pipefail
 
 # What building the binary needs.
-BUILD=(meson ninja-build pkg-config g++ libcurl4-openssl-dev libsimdjson-dev libfmt-dev zlib1g-dev)
+BUILD=(meson ninja-build pkg-config g++ libcurl4-openssl-dev libsimdjson-dev libfmt-dev zlib1g-dev libsnappy-dev)
 if [ "${1:-}" = demo ]; then
   PACKAGES=("${BUILD[@]}" prometheus-pushgateway curl jq)
 else
@@ -16,6 +16,8 @@ PACKAGES=(
   prometheus-pushgateway prometheus-node-exporter prometheus victoria-metrics
   # test tooling
   python3 curl jq openssl iproute2 procps apache2-utils
+  # the AWS fakes check SigV4 with an independent implementation
+  python3-botocore
   # hardening (issue 7): libFuzzer targets, the leak check
   clang-14 libclang-rt-14-dev valgrind
   # static checks (tests/lint.sh)
