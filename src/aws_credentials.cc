@@ -1,5 +1,7 @@
 #include "aws_credentials.h"
 
+#include <arpa/inet.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -63,8 +65,13 @@ bool full_uri_allowed(std::string_view url) {
     host = host.substr(0, host.find(']') + 1);
     return host == "[::1]" || host == "[fd00:ec2::23]";
   }
-  host = host.substr(0, host.find(':'));
-  return host == "localhost" || host.starts_with("127.") || host == "169.254.170.2" || host == "169.254.170.23";
+  const std::string name(host.substr(0, host.find(':')));
+  in_addr v4{};
+  if (inet_pton(AF_INET, name.c_str(), &v4) == 1) {
+    const uint32_t a = ntohl(v4.s_addr);
+    return (a >> 24) == 127 || name == "169.254.170.2" || name == "169.254.170.23";
+  }
+  return name == "localhost";
 }
 
 }  // namespace aws
