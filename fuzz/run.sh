@@ -6,6 +6,7 @@
 #   bash fuzz/run.sh --smoke [TOTAL_SECONDS]   CI: every target, TOTAL_SECONDS (default 60) in all
 #   bash fuzz/run.sh --long [SECONDS_EACH]     the long run (default 3600 s per target); the
 #                                              corpus grows in build-fuzz/corpus/ across runs
+#   bash fuzz/run.sh --build-only             configure and build every target, run none
 #   bash fuzz/run.sh ... [TARGET...]           only these (metadata_parser pipeline text_format
 #                                              rfc3339 duration grouping_key retry_after
 #                                              url_secrets textfile_name)
@@ -22,6 +23,7 @@ ALL_TARGETS=(metadata_parser pipeline text_format rfc3339 duration grouping_key 
 
 mode=smoke
 budget=60
+if [ "${1:-}" = --build-only ]; then mode=build; shift; fi
 if [ "${1:-}" = --smoke ]; then shift; [[ "${1:-}" =~ ^[0-9]+$ ]] && { budget=$1; shift; }; fi
 if [ "${1:-}" = --long ]; then mode=long; budget=3600; shift; [[ "${1:-}" =~ ^[0-9]+$ ]] && { budget=$1; shift; }; fi
 targets=("$@")
@@ -35,6 +37,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 ninja -C "$BUILD" $(for t in "${targets[@]}"; do echo "fuzz/fuzz_$t"; done) >"$BUILD/fuzz-ninja.log" 2>&1 ||
   { tail -30 "$BUILD/fuzz-ninja.log" >&2; echo "fuzz: build failed" >&2; exit 1; }
+[ "$mode" != build ] || exit 0
 
 if [ "$mode" = smoke ]; then
   # Targets run $JOBS at a time; each gets its share of the wall-clock budget.

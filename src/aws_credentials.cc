@@ -166,8 +166,7 @@ bool AwsSigner::sign(HttpClient& client, SteadyTime deadline, std::string& error
         error = fmt::format("no valid AWS credentials: {}", why);
         return false;
       }
-      log::warn("refreshing the AWS credentials failed; the current ones serve until they expire",
-                {{"err", why}});
+      log::warn("refreshing the AWS credentials failed; the current ones serve until they expire", {{"err", why}});
     }
   }
   if (keys_.expiration && now >= *keys_.expiration) {

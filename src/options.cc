@@ -585,7 +585,9 @@ const Command kPusher = {
     "(ecs-metrics-pusher prune --help: the janitor for tasks killed without cleaning up.)\n\n",
     kFlags,
     kSecrets,
-    [](Options& o) { return std::vector<HttpClientOptions*>{&o.pushgateway.http, &o.remote_write.http}; },
+    [](Options& o) {
+      return std::vector<HttpClientOptions*>{&o.pushgateway.http, &o.remote_write.http};
+    },
     validate,
     "Exit codes: 0 ok (also after a clean shutdown on SIGTERM/SIGINT); 2 bad configuration;\n"
     "with --once: 3 metadata failed, 4 every sink failed, 5 some sinks failed; 6 the shutdown\n"

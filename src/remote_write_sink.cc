@@ -38,7 +38,7 @@ void parse_label_block(std::string_view block, std::vector<std::pair<std::string
       }
     }
     out.emplace_back(std::move(name), std::move(value));
-    i = j + 1;                                          // past the closing quote
+    i = j + 1;  // past the closing quote
     if (i < block.size() && block[i] == ',') ++i;
   }
 }
@@ -88,12 +88,14 @@ class RemoteWriteSink final : public Sink {
       signer_ = AwsSigner::create(options_.sigv4_region, options_.sigv4_service, error);
       if (!signer_) return false;
     }
-    capacity_ = options_.once ? 1
-                              : std::max<size_t>(1, static_cast<size_t>(options_.buffer.count() /
-                                                                        std::max<int64_t>(1, options_.interval.count())));
+    capacity_ = options_.once
+                    ? 1
+                    : std::max<size_t>(1, static_cast<size_t>(options_.buffer.count() /
+                                                              std::max<int64_t>(1, options_.interval.count())));
     const HttpClientOptions& h = options_.http;
     if (h.insecure_skip_verify && options_.url.starts_with("https://"))
-      log::warn("TLS certificate verification of the remote-write receiver is OFF (--remote-write.insecure-skip-verify)");
+      log::warn(
+          "TLS certificate verification of the remote-write receiver is OFF (--remote-write.insecure-skip-verify)");
     if (options_.url.starts_with("http://") && (!h.password.empty() || !h.bearer_token.empty() || signer_))
       log::warn("remote-write credentials will be sent over plain http; use an https:// URL");
     return true;
@@ -132,9 +134,9 @@ class RemoteWriteSink final : public Sink {
     while (pending_.size() > capacity_) {
       dropped_ += pending_.front().samples;
       if (!options_.once)
-        log::warn("remote-write buffer full: the oldest unsent cycle is dropped",
-                  {{"samples", std::to_string(pending_.front().samples)},
-                   {"buffer_cycles", std::to_string(capacity_)}});
+        log::warn(
+            "remote-write buffer full: the oldest unsent cycle is dropped",
+            {{"samples", std::to_string(pending_.front().samples)}, {"buffer_cycles", std::to_string(capacity_)}});
       pending_.pop_front();
     }
     return flush(d.deadline, error);
@@ -172,11 +174,11 @@ class RemoteWriteSink final : public Sink {
 
   bool check_static_labels(std::string& error) {
     for (const auto& [name, value] : options_.static_labels) {
-      const bool taken = name == "job" || name == "__name__" ||
-                         std::find(std::begin(kIdentityLabelNames), std::end(kIdentityLabelNames), name) !=
-                             std::end(kIdentityLabelNames) ||
-                         std::find(std::begin(kSeriesLabelNames), std::end(kSeriesLabelNames), name) !=
-                             std::end(kSeriesLabelNames);
+      const bool taken =
+          name == "job" || name == "__name__" ||
+          std::find(std::begin(kIdentityLabelNames), std::end(kIdentityLabelNames), name) !=
+              std::end(kIdentityLabelNames) ||
+          std::find(std::begin(kSeriesLabelNames), std::end(kSeriesLabelNames), name) != std::end(kSeriesLabelNames);
       if (!valid_label_name(name) || name.starts_with("__")) {
         error = fmt::format("--remote-write.label: '{}' is not a valid label name", name);
         return false;
