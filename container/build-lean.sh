@@ -6,7 +6,7 @@
 #
 # writes OUTDIR/ecs-metrics-pusher (stripped) for Debian architecture ARCH
 # (default: this machine's). Everything comes from Debian 12: packages
-# (compilers, the cross toolchain, static mbedTLS and zlib) and source
+# (compilers, the cross toolchain, static mbedTLS, zlib and snappy) and source
 # packages fetched with `apt-get source` from the mirror apt already uses
 # (a deb-src entry for it is added when missing):
 #   - curl 7.88 with Debian's patches, configured for HTTP and HTTPS only
@@ -58,7 +58,7 @@ JOBS=${EMP_LEAN_JOBS:-$(nproc)}
 # ------------------------------------------------------------ Debian packages
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 want=(g++ make meson ninja-build pkg-config dpkg-dev autoconf automake libtool ca-certificates file
-      "libmbedtls-dev:$ARCH" "zlib1g-dev:$ARCH")
+      "libmbedtls-dev:$ARCH" "zlib1g-dev:$ARCH" "libsnappy-dev:$ARCH")
 $CROSS && want+=("g++-$TRIPLET" "binutils-$TRIPLET" qemu-user-static)
 missing=()
 for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done

@@ -307,7 +307,8 @@ class RemoteWriteSink final : public Sink {
                                            {"samples", std::to_string(next.samples)},
                                            {"sent_bytes", std::to_string(next.body.size())},
                                            {"attempts", std::to_string(response_.attempts)},
-                                           {"pending_cycles", std::to_string(pending_.size() - 1)}});
+                                           {"pending_cycles", std::to_string(pending_.size() - 1)},
+                                           {"seconds", fmt::format("{:.6f}", client_->last_seconds())}});
         pending_.pop_front();
         continue;
       }
