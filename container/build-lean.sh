@@ -141,7 +141,9 @@ SIMDJSON_SRC=$(source_dir simdjson)
 
 # ------------------------------------------------------------ libraries
 mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include"
-stamp=$PREFIX/.emp-$(cd "$BUILD/source" && ls -d "$CURL_SRC"/.emp-ready-* "$FMT_SRC"/.emp-ready-* "$SIMDJSON_SRC"/.emp-ready-* | sha1sum | cut -c1-12)
+# The stamp names the sources and this script (its configure flags): a change
+# to either rebuilds the libraries.
+stamp=$PREFIX/.emp-$( (cd "$BUILD/source" && ls -d "$CURL_SRC"/.emp-ready-* "$FMT_SRC"/.emp-ready-* "$SIMDJSON_SRC"/.emp-ready-*; cat "$SRC/container/build-lean.sh") | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   rm -rf "$PREFIX" "$BUILD/$ARCH/curl" "$BUILD/$ARCH/meson"
   mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include" "$BUILD/$ARCH/curl"
@@ -159,7 +161,7 @@ if [ ! -f "$stamp" ]; then
       --disable-ntlm --disable-ntlm-wb --disable-tls-srp --disable-unix-sockets --disable-cookies \
       --disable-doh --disable-mime --disable-netrc --disable-progress-meter --disable-dnsshuffle \
       --disable-get-easy-options --disable-alt-svc --disable-headers-api --disable-hsts \
-      --disable-websockets --disable-crypto-auth \
+      --disable-websockets \
       --without-brotli --without-zstd --without-gssapi --without-libidn2 --without-libpsl \
       --without-librtmp --without-libssh2 --without-libssh --without-nghttp2 --without-hyper \
       >configure.log 2>&1 ||

@@ -86,6 +86,10 @@ const char* env(const char* name) {
 std::unique_ptr<AwsSigner> AwsSigner::create(std::string region, std::string service, std::string& error) {
   std::unique_ptr<AwsSigner> s(new AwsSigner());
   s->provider_ = fmt::format("aws:amz:{}:{}", region, service);
+  if (CurlHandle probe; curl_easy_setopt(probe.get(), CURLOPT_AWS_SIGV4, s->provider_.c_str()) != CURLE_OK) {
+    error = "--remote-write.sigv4.region: this build's libcurl cannot sign with AWS SigV4";
+    return nullptr;
+  }
   if (const char* id = env("AWS_ACCESS_KEY_ID")) {
     const char* secret = env("AWS_SECRET_ACCESS_KEY");
     if (!secret) {
@@ -174,7 +178,12 @@ bool AwsSigner::sign(HttpClient& client, SteadyTime deadline, std::string& error
     return false;
   }
   CURL* c = client.handle();
-  curl_easy_setopt(c, CURLOPT_AWS_SIGV4, provider_.c_str());
+  // A libcurl built without crypto auth has no SigV4: say so, rather than
+  // send unsigned requests the receiver would refuse.
+  if (curl_easy_setopt(c, CURLOPT_AWS_SIGV4, provider_.c_str()) != CURLE_OK) {
+    error = "this build's libcurl cannot sign with AWS SigV4 (CURLOPT_AWS_SIGV4 unsupported)";
+    return false;
+  }
   curl_easy_setopt(c, CURLOPT_USERNAME, keys_.access_key_id.c_str());
   curl_easy_setopt(c, CURLOPT_PASSWORD, keys_.secret_access_key.c_str());
   token_header_ = keys_.session_token.empty() ? std::string() : "x-amz-security-token: " + keys_.session_token;
