@@ -17,6 +17,7 @@
 #include "prune.h"
 #include "pushgateway_sink.h"
 #include "textfile_sink.h"
+#include "web_server.h"
 
 namespace emp {
 
@@ -25,6 +26,7 @@ struct Options {
   ContainerFilter containers;
   TextfileOptions textfile;
   PushgatewayOptions pushgateway;
+  WebOptions web;
   LoopSettings loop;
   LogSettings log;
   PruneOptions prune;  // `ecs-metrics-pusher prune` only
