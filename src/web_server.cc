@@ -248,13 +248,16 @@ class MhdServer final : public WebServer {
       MHD_destroy_response(r);
       return ok;
     }
-    if (config_.tls() && !client_cert_ok(c)) return send_text(c, MHD_HTTP_FORBIDDEN, "client certificate required\n");
     // The health checks carry nothing worth protecting and are probed by the
-    // binary itself (healthcheck), which holds no password.
+    // binary itself (healthcheck), which holds no password nor client
+    // certificate; they are still served over TLS when TLS is on.
     if (url == "/-/healthy") return send_text(c, MHD_HTTP_OK, "Healthy\n");
     if (url == "/-/ready")
       return state_->ready() ? send_text(c, MHD_HTTP_OK, "Ready\n")
                              : send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Not ready: no successful metadata read yet\n");
+    // The handshake asked for a certificate; a missing or unverified one is
+    // refused here (exporter-toolkit refuses it in the handshake).
+    if (config_.tls() && !client_cert_ok(c)) return send_text(c, MHD_HTTP_FORBIDDEN, "client certificate required\n");
     if (!password_ok(c)) {
       MHD_Response* r = MHD_create_response_from_buffer(13, const_cast<char*>("Unauthorized\n"), MHD_RESPMEM_PERSISTENT);
       const MHD_Result ok = MHD_queue_basic_auth_fail_response(c, "ecs-metrics-pusher", r);
