@@ -11,7 +11,7 @@
 namespace emp {
 
 struct HealthcheckOptions {
-  std::string url;            // empty: built from the address below
+  std::string url;  // empty: built from the address below
   std::string path = "/-/healthy";
   Duration timeout{3000};
   // From the pusher's own environment (the health check runs in the same

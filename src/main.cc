@@ -127,10 +127,9 @@ int main(int argc, char** argv) {
   }
   log_start(options);
   if (web)
-    log::info("serving metrics for scraping",
-              {{"address", options.web.listen_address},
-               {"port", std::to_string(web->port())},
-               {"path", options.web.telemetry_path}});
+    log::info("serving metrics for scraping", {{"address", options.web.listen_address},
+                                               {"port", std::to_string(web->port())},
+                                               {"path", options.web.telemetry_path}});
 
   Cycle cycle(std::move(source), std::move(sinks), options.containers,
               options.loop.once ? Duration(0) : options.loop.interval);

@@ -504,8 +504,9 @@ std::string check_web(const WebOptions& w, bool once) {
   if (!parse_listen_address(w.listen_address, host, port, error)) return error;
   const std::string& p = w.telemetry_path;
   if (p.empty() || p.front() != '/' || p == "/-/healthy" || p == "/-/ready" || p == "/task" || p == "/stats")
-    return fmt::format("--web.telemetry-path: '{}' must start with '/' and not be /-/healthy, /-/ready, /task or /stats",
-                       printable(p, 60));
+    return fmt::format(
+        "--web.telemetry-path: '{}' must start with '/' and not be /-/healthy, /-/ready, /task or /stats",
+        printable(p, 60));
   for (unsigned char ch : p)
     if (ch <= ' ' || ch == 0x7f) return "--web.telemetry-path: contains a space or control character";
   if (!w.config_file.empty() && access(w.config_file.c_str(), R_OK) != 0)

@@ -102,53 +102,57 @@ bool parse_web_config(std::string_view yaml, const std::string& base_dir, WebCon
   const bool shape_ok = each_pair(&d.doc, root, [&](std::string_view key, yaml_node_t* v) {
     if (key == "tls_server_config") {
       if (v->type == YAML_SCALAR_NODE && scalar(v).empty()) return true;  // "tls_server_config:" alone
-      return each_pair(&d.doc, v, [&](std::string_view k, yaml_node_t* tv) {
-               if (k == "cert_file") return scalar_into("tls_server_config.cert_file", tv, cert_file);
-               if (k == "key_file") return scalar_into("tls_server_config.key_file", tv, key_file);
-               if (k == "client_ca_file") return scalar_into("tls_server_config.client_ca_file", tv, ca_file);
-               if (k == "client_auth_type") {
-                 std::string t;
-                 if (!scalar_into("tls_server_config.client_auth_type", tv, t)) return false;
-                 if (t == "" || t == "NoClientCert") {
-                   out.client_auth = ClientAuth::None;
-                 } else if (t == "VerifyClientCertIfGiven") {
-                   out.client_auth = ClientAuth::VerifyIfGiven;
-                 } else if (t == "RequireAndVerifyClientCert") {
-                   out.client_auth = ClientAuth::RequireAndVerify;
-                 } else {
-                   why = fmt::format(
-                       "tls_server_config.client_auth_type: '{}' is not supported (NoClientCert, "
-                       "VerifyClientCertIfGiven or RequireAndVerifyClientCert)",
-                       printable(t, 60));
-                   return false;
-                 }
-                 return true;
-               }
-               why = fmt::format(
-                   "tls_server_config.{}: not supported (only cert_file, key_file, client_ca_file, client_auth_type)",
-                   printable(k, 60));
-               return false;
-             }) ||
+      return each_pair(&d.doc, v,
+                       [&](std::string_view k, yaml_node_t* tv) {
+                         if (k == "cert_file") return scalar_into("tls_server_config.cert_file", tv, cert_file);
+                         if (k == "key_file") return scalar_into("tls_server_config.key_file", tv, key_file);
+                         if (k == "client_ca_file") return scalar_into("tls_server_config.client_ca_file", tv, ca_file);
+                         if (k == "client_auth_type") {
+                           std::string t;
+                           if (!scalar_into("tls_server_config.client_auth_type", tv, t)) return false;
+                           if (t == "" || t == "NoClientCert") {
+                             out.client_auth = ClientAuth::None;
+                           } else if (t == "VerifyClientCertIfGiven") {
+                             out.client_auth = ClientAuth::VerifyIfGiven;
+                           } else if (t == "RequireAndVerifyClientCert") {
+                             out.client_auth = ClientAuth::RequireAndVerify;
+                           } else {
+                             why = fmt::format(
+                                 "tls_server_config.client_auth_type: '{}' is not supported (NoClientCert, "
+                                 "VerifyClientCertIfGiven or RequireAndVerifyClientCert)",
+                                 printable(t, 60));
+                             return false;
+                           }
+                           return true;
+                         }
+                         why = fmt::format(
+                             "tls_server_config.{}: not supported (only cert_file, key_file, client_ca_file, "
+                             "client_auth_type)",
+                             printable(k, 60));
+                         return false;
+                       }) ||
              (why.empty() && (why = "tls_server_config: expected a mapping", false));
     }
     if (key == "basic_auth_users") {
       if (v->type == YAML_SCALAR_NODE && scalar(v).empty()) return true;
-      return each_pair(&d.doc, v, [&](std::string_view user, yaml_node_t* hv) {
-               std::string hash;
-               if (!scalar_into("basic_auth_users", hv, hash)) return false;
-               if (!(hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$"))) {
-                 why = fmt::format("basic_auth_users.{}: not a bcrypt hash ($2a$, $2b$ or $2y$; make one with "
-                                   "htpasswd -nbBC 10 USER PASSWORD)",
-                                   printable(user, 60));
-                 return false;
-               }
-               if (user.empty() || user.find(':') != std::string_view::npos) {
-                 why = fmt::format("basic_auth_users: '{}' is not a usable user name", printable(user, 60));
-                 return false;
-               }
-               out.users.emplace(std::string(user), std::move(hash));
-               return true;
-             }) ||
+      return each_pair(&d.doc, v,
+                       [&](std::string_view user, yaml_node_t* hv) {
+                         std::string hash;
+                         if (!scalar_into("basic_auth_users", hv, hash)) return false;
+                         if (!(hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$"))) {
+                           why = fmt::format(
+                               "basic_auth_users.{}: not a bcrypt hash ($2a$, $2b$ or $2y$; make one with "
+                               "htpasswd -nbBC 10 USER PASSWORD)",
+                               printable(user, 60));
+                           return false;
+                         }
+                         if (user.empty() || user.find(':') != std::string_view::npos) {
+                           why = fmt::format("basic_auth_users: '{}' is not a usable user name", printable(user, 60));
+                           return false;
+                         }
+                         out.users.emplace(std::string(user), std::move(hash));
+                         return true;
+                       }) ||
              (why.empty() && (why = "basic_auth_users: expected a mapping of user: bcrypt hash", false));
     }
     why = fmt::format("{}: not supported (only tls_server_config and basic_auth_users)", printable(key, 60));

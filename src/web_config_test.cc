@@ -72,11 +72,13 @@ TEST_CASE("web config: what is refused, by name") {
   CHECK(e.find("tls_server_config.key_file: cannot read") != std::string::npos);
   CHECK_FALSE(parse("basic_auth_users:\n  alice: plain-password\n", d, c, e));
   CHECK(e.find("not a bcrypt hash") != std::string::npos);
-  CHECK_FALSE(parse("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_auth_type: RequireAnyClientCert\n",
-                    d, c, e));
+  CHECK_FALSE(
+      parse("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_auth_type: RequireAnyClientCert\n", d,
+            c, e));
   CHECK(e.find("RequireAnyClientCert' is not supported") != std::string::npos);
-  CHECK_FALSE(parse("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_auth_type: RequireAndVerifyClientCert\n",
-                    d, c, e));
+  CHECK_FALSE(parse(
+      "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n  client_auth_type: RequireAndVerifyClientCert\n", d,
+      c, e));
   CHECK(e.find("needs client_ca_file") != std::string::npos);
   CHECK_FALSE(parse("[1, 2", d, c, e));
   CHECK(e.find("not valid YAML") != std::string::npos);

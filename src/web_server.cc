@@ -118,8 +118,8 @@ class MhdServer final : public WebServer {
         ops[n++] = {MHD_OPTION_HTTPS_MEM_TRUST, 0, const_cast<char*>(config_.client_ca_pem.c_str())};
     }
     ops[n++] = {MHD_OPTION_END, 0, nullptr};
-    daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &MhdServer::handle, this, MHD_OPTION_ARRAY, ops,
-                               MHD_OPTION_END);
+    daemon_ =
+        MHD_start_daemon(flags, 0, nullptr, nullptr, &MhdServer::handle, this, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     if (!daemon_) {
       error = fmt::format("--web.listen-address: cannot serve on '{}'{}", options_.listen_address,
                           last_error_.empty() ? " (address in use, or a TLS file unusable?)" : ": " + last_error_);
@@ -145,8 +145,8 @@ class MhdServer final : public WebServer {
     log::write(LogLevel::Debug, "web server", {{"detail", text}});
   }
 
-  static MHD_Result handle(void* cls, MHD_Connection* c, const char* url, const char* method, const char*,
-                           const char*, size_t* upload_size, void** con_cls) {
+  static MHD_Result handle(void* cls, MHD_Connection* c, const char* url, const char* method, const char*, const char*,
+                           size_t* upload_size, void** con_cls) {
     auto* self = static_cast<MhdServer*>(cls);
     // The first call only sees the headers; answering then makes MHD close
     // the connection, so wait for the second (the request is complete) and
@@ -253,13 +253,15 @@ class MhdServer final : public WebServer {
     // certificate; they are still served over TLS when TLS is on.
     if (url == "/-/healthy") return send_text(c, MHD_HTTP_OK, "Healthy\n");
     if (url == "/-/ready")
-      return state_->ready() ? send_text(c, MHD_HTTP_OK, "Ready\n")
-                             : send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Not ready: no successful metadata read yet\n");
+      return state_->ready()
+                 ? send_text(c, MHD_HTTP_OK, "Ready\n")
+                 : send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Not ready: no successful metadata read yet\n");
     // The handshake asked for a certificate; a missing or unverified one is
     // refused here (exporter-toolkit refuses it in the handshake).
     if (config_.tls() && !client_cert_ok(c)) return send_text(c, MHD_HTTP_FORBIDDEN, "client certificate required\n");
     if (!password_ok(c)) {
-      MHD_Response* r = MHD_create_response_from_buffer(13, const_cast<char*>("Unauthorized\n"), MHD_RESPMEM_PERSISTENT);
+      MHD_Response* r =
+          MHD_create_response_from_buffer(13, const_cast<char*>("Unauthorized\n"), MHD_RESPMEM_PERSISTENT);
       const MHD_Result ok = MHD_queue_basic_auth_fail_response(c, "ecs-metrics-pusher", r);
       MHD_destroy_response(r);
       return ok;

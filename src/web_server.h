@@ -28,9 +28,9 @@ struct WebOptions {
 
 // The limits that keep hostile clients bounded (docs/scrape-endpoint.md).
 struct WebLimits {
-  unsigned connections = 64;         // in total; more are refused at accept
-  unsigned connections_per_ip = 16;  // one address cannot take them all
-  unsigned idle_timeout_s = 10;      // a connection silent this long is closed (slowloris)
+  unsigned connections = 64;                 // in total; more are refused at accept
+  unsigned connections_per_ip = 16;          // one address cannot take them all
+  unsigned idle_timeout_s = 10;              // a connection silent this long is closed (slowloris)
   size_t memory_per_connection = 32u << 10;  // request line + headers; larger: 431
 };
 
