@@ -204,7 +204,8 @@ machine=(--native-file "$SRC/container/lean-$ARCH.ini")
 $CROSS && machine=(--cross-file "$SRC/container/lean-$ARCH.ini")
 if [ ! -f "$MESON_BUILD/build.ninja" ]; then
   say "meson setup $MESON_BUILD (${machine[*]})"
-  meson setup "$MESON_BUILD" "$SRC" "${machine[@]}" --buildtype=release -Dtests=false -Dwerror=true \
+  # -Dweb=disabled: the static image has no libmicrohttpd (docs/scrape-endpoint.md).
+  meson setup "$MESON_BUILD" "$SRC" "${machine[@]}" --buildtype=release -Dtests=false -Dwerror=true -Dweb=disabled \
     -Dprefer_static=true --wrap-mode=nodownload -Dpkg_config_path="$PREFIX/lib/pkgconfig" >"$BUILD/$ARCH/meson-setup.log" 2>&1 ||
     { tail -30 "$BUILD/$ARCH/meson-setup.log" >&2; exit 1; }
 fi

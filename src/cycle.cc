@@ -112,6 +112,7 @@ CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
   // once the metrics are collected.
   const bool large = bodies_.task.size() > kLargeBody || bodies_.stats.size() > kLargeBody;
   if (large) release_parse_buffers();
+  bodies_fresh_ = result.metadata_ok && !large;
   if (result.metadata_ok) {
     try {
       collector_.collect(task_, stats_, set_);
@@ -151,7 +152,7 @@ CycleResult Cycle::run(SteadyTime deadline, Fetch fetch) {
 
 bool Cycle::deliver_to(size_t sink, bool metadata_ok, SteadyTime deadline) {
   try {
-    return sinks_[sink]->deliver({set_, identity_, metadata_ok, deadline}, error_);
+    return sinks_[sink]->deliver({set_, identity_, metadata_ok, deadline, bodies_fresh_ ? &bodies_ : nullptr}, error_);
   } catch (const std::bad_alloc&) {
     error_ = fmt::format("out of memory rendering {} samples", set_.size());
     return false;

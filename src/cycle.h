@@ -69,6 +69,7 @@ class Cycle {
   ContainerFilter filter_;
   Collector collector_;
   MetadataBodies bodies_;
+  bool bodies_fresh_ = false;  // bodies_ hold this cycle's good read
   TaskMeta task_;
   TaskStats stats_;
   TaskIdentity identity_;

@@ -8,15 +8,18 @@
 #include <fmt/format.h>
 
 #include "cycle.h"
+#include "healthcheck.h"
 #include "log.h"
 #include "loop.h"
 #include "options.h"
 #include "prune.h"
 #include "pushgateway_sink.h"
 #include "remote_write_sink.h"
+#include "scrape_sink.h"
 #include "signals.h"
 #include "textfile_sink.h"
 #include "version.h"
+#include "web_server.h"
 
 extern char** environ;
 
@@ -77,6 +80,7 @@ int prune_main(int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace emp;
   if (argc > 1 && std::string_view(argv[1]) == "prune") return prune_main(argc - 1, argv + 1);
+  if (argc > 1 && std::string_view(argv[1]) == "healthcheck") return healthcheck_main(argc - 1, argv + 1, environ);
   Options options;
   std::string error;
   // Everything below up to install_signal_waiter() does no network I/O, so a
@@ -120,7 +124,21 @@ int main(int argc, char** argv) {
     if (!sink) return fail_config(error);
     sinks.push_back(std::move(sink));
   }
+  // The scrape endpoint: a sink like the others (it renders each cycle once),
+  // served from its own thread, started after the signal mask is set so the
+  // thread inherits it.
+  std::unique_ptr<WebServer> web;
+  if (options.web.enabled()) {
+    auto state = std::make_shared<ScrapeState>();
+    sinks.push_back(make_scrape_sink(state, options.web.metadata_passthrough));
+    web = start_web_server(options.web, state, error);
+    if (!web) return fail_config(error);
+  }
   log_start(options);
+  if (web)
+    log::info("serving metrics for scraping", {{"address", options.web.listen_address},
+                                               {"port", std::to_string(web->port())},
+                                               {"path", options.web.telemetry_path}});
 
   Cycle cycle(std::move(source), std::move(sinks), options.containers,
               options.loop.once ? Duration(0) : options.loop.interval);

@@ -223,6 +223,7 @@ using HC = HttpClientOptions;
 using MD = MetadataOptions;
 using TF = TextfileOptions;
 using LS = LoopSettings;
+using WO = WebOptions;
 constexpr auto kPG = &Options::pushgateway;
 constexpr auto kPGHttp = &PG::http;
 using RW = RemoteWriteOptions;
@@ -275,6 +276,10 @@ const Flag kFlags[] = {
   {"remote-write.timeout", "10s", "Total timeout for one write attempt (retries stay within the interval).", bind<kRW, kRWHttp, &HC::timeout>()},
   {"remote-write.sigv4.region", "", "Sign requests with AWS SigV4 for this region (Amazon Managed Service for Prometheus); credentials from the environment or the ECS task role.", bind<kRW, &RW::sigv4_region>()},
   {"remote-write.sigv4.service", "aps", "The service name SigV4 signs for.", bind<kRW, &RW::sigv4_service>()},
+  {"web.listen-address", "", "Serve the metrics for scraping at this address, e.g. :9546 (the original ecs-metrics-exporter's port); off when empty.", bind<&Options::web, &WO::listen_address>()},
+  {"web.telemetry-path", "/metrics", "Path of the scrape endpoint's metrics page.", bind<&Options::web, &WO::telemetry_path>()},
+  {"web.config.file", "", "Prometheus exporter-toolkit web config (YAML) for TLS and basic auth on the scrape endpoint (subset: docs/scrape-endpoint.md).", bind<&Options::web, &WO::config_file>()},
+  {"web.enable-metadata-passthrough", "false", "Also serve the last raw metadata bodies at /task and /stats, like the original exporter (they hold ARNs and image names).", bind<&Options::web, &WO::metadata_passthrough>()},
   {"delete-on-exit", "true", "Loop mode: on SIGTERM/SIGINT delete the Pushgateway group, remove the textfile and end the remote-written series with staleness markers, so a stopped task leaves no series (false keeps the last values).", bind<&Options::loop, &LS::delete_on_exit>()},
   {"once", "false", "Run one cycle and exit (scheduled tasks, cron); see the exit codes. The delivery has --shutdown-timeout, retries included.", bind<&Options::loop, &LS::once>()},
   {"interval", "15s", "Time between cycles in loop mode.", bind<&Options::loop, &LS::interval>()},
@@ -528,13 +533,40 @@ std::string check_remote_write(const RemoteWriteOptions& r) {
   return check_http(r.http);
 }
 
+std::string check_web(const WebOptions& w, bool once) {
+  const bool web_flag_without_endpoint =
+      !w.enabled() && (!w.config_file.empty() || w.metadata_passthrough || w.telemetry_path != "/metrics");
+  if (web_flag_without_endpoint)
+    return "--web.telemetry-path, --web.config.file and --web.enable-metadata-passthrough need --web.listen-address";
+  if (!w.enabled()) return "";
+  if (!web_server_available())
+    return "--web.listen-address: this build has no scrape endpoint (built with -Dweb=disabled, e.g. the lean "
+           "image); use the standard image";
+  if (once) return "--web.listen-address: cannot be used with --once (nothing would be left to scrape)";
+  std::string host, error;
+  unsigned port = 0;
+  if (!parse_listen_address(w.listen_address, host, port, error)) return error;
+  const std::string& p = w.telemetry_path;
+  if (p.empty() || p.front() != '/' || p == "/-/healthy" || p == "/-/ready" || p == "/task" || p == "/stats")
+    return fmt::format(
+        "--web.telemetry-path: '{}' must start with '/' and not be /-/healthy, /-/ready, /task or /stats",
+        printable(p, 60));
+  for (unsigned char ch : p)
+    if (ch <= ' ' || ch == 0x7f) return "--web.telemetry-path: contains a space or control character";
+  if (!w.config_file.empty() && access(w.config_file.c_str(), R_OK) != 0)
+    return fmt::format("--web.config.file: cannot read '{}': {}", w.config_file, std::strerror(errno));
+  return "";
+}
+
 // Each rule once, before any I/O.
 std::string validate(Options& o, char** envp) {
   for (const PositiveDuration& d : kPositiveDurations)
     if (d.value(o).count() <= 0) return fmt::format("--{}: must be greater than 0", d.flag);
   if (std::string e = check_metadata(o.metadata, envp); !e.empty()) return e;
-  if (!o.textfile.enabled() && !o.pushgateway.enabled() && !o.remote_write.enabled())
-    return "no sink configured: set --pushgateway.url, --remote-write.url, --textfile.directory or --textfile.path";
+  if (!o.textfile.enabled() && !o.pushgateway.enabled() && !o.remote_write.enabled() && !o.web.enabled())
+    return "no sink configured: set --pushgateway.url, --remote-write.url, --textfile.directory, --textfile.path or "
+           "--web.listen-address";
+  if (std::string e = check_web(o.web, o.loop.once); !e.empty()) return e;
   if (std::string e = check_textfile(o.textfile); !e.empty()) return e;
   if (o.pushgateway.enabled())
     if (std::string e = check_pushgateway(o.pushgateway); !e.empty()) return e;

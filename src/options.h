@@ -18,6 +18,7 @@
 #include "pushgateway_sink.h"
 #include "remote_write_sink.h"
 #include "textfile_sink.h"
+#include "web_server.h"
 
 namespace emp {
 
@@ -27,6 +28,7 @@ struct Options {
   TextfileOptions textfile;
   PushgatewayOptions pushgateway;
   RemoteWriteOptions remote_write;
+  WebOptions web;
   LoopSettings loop;
   LogSettings log;
   PruneOptions prune;  // `ecs-metrics-pusher prune` only

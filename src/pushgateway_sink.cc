@@ -1,56 +1,18 @@
 #include "pushgateway_sink.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "grouping_key.h"
+#include "gzip.h"
 #include "log.h"
 #include "text_format.h"
 
 namespace emp {
 
 namespace {
-
-// The owner of a zlib deflate stream (gzip wrapper, level 1: half the CPU of
-// the default level for about 12% more bytes; bench/README.md).
-class Gzip {
- public:
-  Gzip() = default;
-  Gzip(const Gzip&) = delete;
-  Gzip& operator=(const Gzip&) = delete;
-  ~Gzip() {
-    if (ready_) deflateEnd(&zs_);
-  }
-  // memLevel 4: a 4 KiB hash table instead of 64 KiB, which deflateReset
-  // clears before every push (that memset was 8% of a cycle's instructions);
-  // for a 10–15 KB exposition it costs a few per cent of compression.
-  bool init() {
-    ready_ = deflateInit2(&zs_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16 /* gzip wrapper */, 4, Z_DEFAULT_STRATEGY) == Z_OK;
-    return ready_;
-  }
-  bool compress(std::string_view in, std::string& out, std::string& error) {
-    deflateReset(&zs_);
-    out.resize(deflateBound(&zs_, static_cast<uLong>(in.size())));
-    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs_.avail_in = static_cast<uInt>(in.size());
-    zs_.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs_.avail_out = static_cast<uInt>(out.size());
-    if (deflate(&zs_, Z_FINISH) != Z_STREAM_END) {
-      error = fmt::format("gzip of the {} byte body failed: {}", in.size(), zs_.msg ? zs_.msg : "deflate error");
-      return false;
-    }
-    out.resize(zs_.total_out);
-    return true;
-  }
-
- private:
-  z_stream zs_{};
-  bool ready_ = false;
-};
 
 class PushgatewaySink final : public Sink {
  public:

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "duration.h"
+#include "metadata_source.h"
 #include "metrics.h"
 #include "model.h"
 
@@ -25,6 +26,10 @@ struct Delivery {
   // The call returns by then, retries included (the next cycle is due, or
   // the shutdown budget ends).
   SteadyTime deadline;
+  // This cycle's raw /task and /task/stats bodies, for a sink that shows them
+  // as they came (the scrape endpoint's /task and /stats). nullptr when the
+  // read failed or the buffers were already given back (an unusually large body).
+  const MetadataBodies* bodies = nullptr;
 };
 
 class Sink {

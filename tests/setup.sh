@@ -12,6 +12,8 @@ if [ "${1:-}" = demo ]; then
 else
 PACKAGES=(
   "${BUILD[@]}" doctest-dev
+  # the scrape endpoint (meson -Dweb=auto builds it when these are present)
+  libmicrohttpd-dev libyaml-dev libcrypt-dev libgnutls28-dev
   # the real peers the tests talk to
   prometheus-pushgateway prometheus-node-exporter prometheus victoria-metrics
   # test tooling

@@ -1,0 +1,18 @@
+// Built instead of web_server.cc when meson has -Dweb=disabled (the static
+// lean image has no libmicrohttpd): the flag is refused with a clear cause.
+#include "web_server.h"
+
+namespace emp {
+
+bool web_server_available() { return false; }
+bool web_config_uses_tls(const std::string&) { return false; }
+
+std::unique_ptr<WebServer> start_web_server(const WebOptions&, std::shared_ptr<const ScrapeState>, std::string& error,
+                                            const WebLimits&) {
+  error =
+      "--web.listen-address: this build has no scrape endpoint (built with -Dweb=disabled, e.g. the lean image); "
+      "use the standard image";
+  return nullptr;
+}
+
+}  // namespace emp
