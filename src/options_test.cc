@@ -221,3 +221,34 @@ TEST_CASE("options: secrets come from files or the environment and are redacted 
   CHECK(t.options.pushgateway.http.bearer_token == "t0ken");
   for (const auto& [k, v] : describe(t.options)) CHECK_FALSE(contains(v, "t0ken"));
 }
+
+TEST_CASE("options: the scrape endpoint") {
+  const std::vector<std::string> replay = {"--metadata.task-file=t.json", "--metadata.stats-file=s.json"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> v = replay;
+    v.insert(v.end(), more.begin(), more.end());
+    return v;
+  };
+  // Scrape-only: no push sink, a listen address: valid.
+  Parsed p = parse(with({"--web.listen-address=:9546"}));
+  if (web_server_available()) {
+    REQUIRE_MESSAGE(p.outcome == ParseOutcome::Run, p.error);
+    CHECK(p.options.web.listen_address == ":9546");
+    CHECK(p.options.web.telemetry_path == "/metrics");
+    CHECK_FALSE(p.options.web.metadata_passthrough);
+    // Also from the environment, as a task definition sets it.
+    Parsed e = parse(replay, {"ECS_METRICS_PUSHER_WEB_LISTEN_ADDRESS=:9546"});
+    REQUIRE_MESSAGE(e.outcome == ParseOutcome::Run, e.error);
+    CHECK(e.options.web.enabled());
+    CHECK(contains(config_error(with({"--web.listen-address=:9546", "--once"})), "cannot be used with --once"));
+    CHECK(contains(config_error(with({"--web.listen-address=9546"})), "has no :port"));
+    CHECK(contains(config_error(with({"--web.listen-address=:9546", "--web.telemetry-path=metrics"})),
+                   "must start with '/'"));
+    CHECK(contains(config_error(with({"--web.listen-address=:9546", "--web.telemetry-path=/task"})), "/task"));
+  } else {
+    CHECK(contains(p.error, "-Dweb=disabled"));
+  }
+  CHECK(contains(config_error(with({"--textfile.path=-", "--web.enable-metadata-passthrough"})),
+                 "need --web.listen-address"));
+  CHECK(contains(config_error(with({"--textfile.path=-", "--web.config.file=w.yml"})), "need --web.listen-address"));
+}

@@ -221,7 +221,7 @@ class MhdServer final : public WebServer {
     if (user && password) {
       std::string u = user, p = password;
       if (auto it = config_.users.find(u); it != config_.users.end()) {
-        // bcrypt at cost 10 takes ~50 ms: remember the last password that
+        // bcrypt at cost 10 takes tens of ms: remember the last password that
         // matched per user, so a scrape every few seconds pays it once.
         {
           std::lock_guard<std::mutex> lock(cache_mutex_);
