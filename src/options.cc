@@ -530,6 +530,16 @@ std::string check_remote_write(const RemoteWriteOptions& r) {
     return "--remote-write.sigv4.region: SigV4 signs the request itself; it cannot be combined with "
            "--remote-write.username or --remote-write.bearer-token-file";
   if (r.sigv4_service.empty()) return "--remote-write.sigv4.service: must not be empty";
+  // libcurl silently skips signing when the request already has an
+  // Authorization header, and signs an X-Amz-* header as given.
+  if (!r.sigv4_region.empty())
+    for (const std::string& h : r.http.headers) {
+      std::string name = h.substr(0, h.find(':'));
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (name == "authorization" || name.starts_with("x-amz-"))
+        return fmt::format("--remote-write.header: '{}' cannot be set with --remote-write.sigv4.region (SigV4 sets it)",
+                           printable(name, 60));
+    }
   return check_http(r.http);
 }
 

@@ -252,3 +252,29 @@ TEST_CASE("options: the scrape endpoint") {
                  "need --web.listen-address"));
   CHECK(contains(config_error(with({"--textfile.path=-", "--web.config.file=w.yml"})), "need --web.listen-address"));
 }
+
+TEST_CASE("options: remote write rules") {
+  const std::string rw =
+      "--remote-write.url=https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write";
+  // A remote-write receiver alone is a sink.
+  Parsed p = parse({"--metadata.task-file=t.json", "--metadata.stats-file=s.json", rw});
+  CHECK(p.outcome == ParseOutcome::Run);
+  CHECK(p.options.remote_write.sigv4_service == "aps");
+  CHECK(p.options.remote_write.buffer == Duration(600000));
+  CHECK(contains(config_error(with_base({"--remote-write.url=https://u:p@example.com/w"})), "user name or password"));
+  CHECK(contains(config_error(with_base({rw, "--remote-write.sigv4.region=eu-west-1", "--remote-write.username=u"})),
+                 "cannot be combined"));
+  // libcurl would skip signing (Authorization) or sign a forged date (X-Amz-*).
+  CHECK(contains(config_error(with_base(
+                     {rw, "--remote-write.sigv4.region=eu-west-1", "--remote-write.header=Authorization: Bearer x"})),
+                 "cannot be set with --remote-write.sigv4.region"));
+  CHECK(contains(config_error(with_base({rw, "--remote-write.sigv4.region=eu-west-1",
+                                         "--remote-write.header=X-Amz-Date: 20200101T000000Z"})),
+                 "x-amz-date"));
+  CHECK(contains(config_error(with_base({rw, "--remote-write.buffer=0s"})),
+                 "--remote-write.buffer: must be greater than 0"));
+  // Secrets from the environment only.
+  p = parse(with_base({rw, "--remote-write.username=u"}), {"ECS_METRICS_PUSHER_REMOTE_WRITE_PASSWORD=s3cr3t"});
+  CHECK(p.outcome == ParseOutcome::Run);
+  CHECK(p.options.remote_write.http.password == "s3cr3t");
+}
