@@ -8,20 +8,12 @@
 #include <fmt/format.h>
 
 #include "http_client.h"
+#include "options.h"
 #include "web_server.h"
 
 namespace emp {
 
 namespace {
-
-std::string env_value(char** envp, std::string_view name) {
-  for (char** e = envp; e && *e; ++e) {
-    std::string_view entry = *e;
-    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
-      return std::string(entry.substr(name.size() + 1));
-  }
-  return {};
-}
 
 constexpr const char* kUsage =
     "Usage: ecs-metrics-pusher healthcheck [flags]\n\n"

@@ -396,15 +396,6 @@ const Secret kPruneSecrets[] = {
      member<kPR, kPRHttp, &HC::bearer_token_file>, member<kPR, kPRHttp, &HC::bearer_token>},
 };
 
-std::string env_value(char** envp, std::string_view name) {
-  for (char** e = envp; e && *e; ++e) {
-    std::string_view entry = *e;
-    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
-      return std::string(entry.substr(name.size() + 1));
-  }
-  return {};
-}
-
 bool read_secret(const std::string& path, std::string& out, std::string& error, std::string_view flag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -796,6 +787,15 @@ std::vector<std::pair<std::string, std::string>> describe_command(const Command&
 }
 
 }  // namespace
+
+std::string env_value(char** envp, std::string_view name) {
+  for (char** e = envp; e && *e; ++e) {
+    std::string_view entry = *e;
+    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
+      return std::string(entry.substr(name.size() + 1));
+  }
+  return {};
+}
 
 std::string help_text() { return help_for(kPusher); }
 std::string prune_help_text() { return help_for(kPrune); }

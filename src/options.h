@@ -55,6 +55,9 @@ std::vector<std::pair<std::string, std::string>> describe_prune(const Options& o
 // secrets and URL credentials redacted.
 std::vector<std::pair<std::string, std::string>> describe(const Options& o);
 
+// The value of the variable `name` in `envp` (as from main), "" when unset.
+std::string env_value(char** envp, std::string_view name);
+
 // ECS_METRICS_PUSHER_<NAME> for a flag name such as "pushgateway.url".
 std::string env_name_for(std::string_view flag);
 

@@ -96,6 +96,23 @@ start_node_exporter() { # TEXTFILE_DIR [extra flags...]
   PEER_PORT=$(_port_from_log "$d/log" $PEER_PID 10) || { cat "$d/log" >&2; fail "node_exporter did not start"; }
 }
 
+# make_test_pki DIR: a test CA (ca.crt/ca.key), a server certificate for
+# 127.0.0.1 and localhost (server.crt/server.key) and a client certificate
+# (client.crt/client.key), all from that CA. Fails the test on error.
+make_test_pki() {
+  local dir=$1; mkdir -p "$dir"
+  ( cd "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=emp-test-ca \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile server.ext
+    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=emp-client
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 -extfile client.ext
+  ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; fail "openssl: test certificates"; }
+}
+
 # start_prometheus SCRAPE_TARGET(host:port or "") [RULE_FILE...]
 # PROM_FLAGS: extra flags (e.g. --web.enable-remote-write-receiver).
 start_prometheus() {

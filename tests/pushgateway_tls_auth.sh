@@ -17,17 +17,7 @@ HEADER_SECRET='hdr-93b1f0c4aa'
 TLS=$T/tls; mkdir -p "$TLS"
 
 # CA, server certificate for 127.0.0.1, client certificate, all from this CA.
-(
-  cd "$TLS"
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=emp-test-ca \
-    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
-  openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile server.ext
-  openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=emp-client
-  printf 'extendedKeyUsage=clientAuth\n' >client.ext
-  openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 -extfile client.ext
-) >"$T/openssl.log" 2>&1 || { cat "$T/openssl.log"; fail "openssl"; }
+make_test_pki "$TLS"
 printf '%s\n' "$PASSWORD" >"$TLS/password"; printf '%s\n' "$WRONG" >"$TLS/wrong"; printf '%s' "$TOKEN" >"$TLS/token"
 HASH=$(htpasswd -nbBC 10 tester "$PASSWORD" | cut -d: -f2)
 

@@ -83,16 +83,7 @@ assert_eq "healthcheck: down" 1 "$(hc ":$ONLY" --healthcheck.timeout=1s)"
 # 5. TLS + basic auth from an exporter-toolkit web config.
 if command -v openssl >/dev/null && command -v htpasswd >/dev/null; then
   TLS=$T/tls; mkdir -p "$TLS"; PASSWORD='pw-31c9e0d7-Right'
-  ( cd "$TLS"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=emp-test-ca \
-      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile server.ext
-    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=emp-client
-    printf 'extendedKeyUsage=clientAuth\n' >client.ext
-    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 -extfile client.ext
-  ) >"$T/openssl.log" 2>&1 || { cat "$T/openssl.log"; fail openssl; }
+  make_test_pki "$TLS"
   HASH=$(htpasswd -nbBC 10 tester "$PASSWORD" | cut -d: -f2)
   # Relative file names: read relative to the config file, as exporter-toolkit does.
   printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  tester: %s\n' "'$HASH'" >"$TLS/web.yml"
