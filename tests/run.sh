@@ -44,7 +44,9 @@ FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 
 RELEASE=${EMP_BUILD_DIR:-build-test}
 start=$(date +%s)
+phase() { echo "run.sh: $1 done at $(( $(date +%s) - start )) s"; }  # where CI time goes
 build_dir "$RELEASE" --buildtype=release -Dwerror=true && release_built=1 || release_built=0
+phase "release build"
 # Passes 2 and 3 are compiled in the background while pass 1 runs; each
 # writes its exit status to a file that the pass waits for.
 rm -f "$ASAN.built" "$FUZZ_BUILD.built"
@@ -70,6 +72,7 @@ wait_built() { # BUILD_DIR -> the background build's exit status
 }
 
 [ "$release_built" = 0 ] || run_suite "$RELEASE" -- "$@"
+phase "release tests"
 
 if [ "${EMP_SANITIZE:-1}" != 0 ]; then
   # meson test exports ASAN_OPTIONS/UBSAN_OPTIONS with halt_on_error=1 and
@@ -93,7 +96,9 @@ if [ "${EMP_SANITIZE:-1}" != 0 ]; then
       mapfile -t asan_tests < <(meson test -C "$ASAN" --list --no-rebuild 2>/dev/null | grep ' / ' | sed 's/.* \/ //' |
         grep -vxE "${EMP_ASAN_SKIP:-container_check|soak_valgrind|soak|lint|readme_check|deploy_.*|promtool_check_metrics|textfile_node_exporter|pushgateway_prometheus|victoria_metrics_import|security_secrets}")
     fi
+    phase "sanitizer build (background)"
     run_suite "$ASAN" -- "${asan_tests[@]}"
+    phase "sanitizer tests"
   fi
 fi
 
