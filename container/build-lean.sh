@@ -11,7 +11,11 @@
 # (a deb-src entry for it is added when missing):
 #   - curl 7.88 with Debian's patches, configured for HTTP and HTTPS only
 #     (mbedTLS, zlib, proxies, IPv6, threaded resolver, basic auth), static;
+#   - libmicrohttpd 0.9.75 for the scrape endpoint, HTTP only (Debian's is
+#     built with GnuTLS, whose static link needs a p11-kit Debian does not
+#     ship static), static;
 #   - fmt and simdjson, static (Debian ships them as shared libraries only).
+# libyaml and libxcrypt (the endpoint's web config) are Debian's static ones.
 # Every C/C++ object is compiled with -ffunction-sections -fdata-sections and
 # the program is linked with -static -Wl,--gc-sections (container/lean-ARCH.ini).
 # arm64 is cross-compiled with Debian's g++-aarch64-linux-gnu; the result runs
@@ -33,7 +37,7 @@ while [ $# -gt 0 ]; do
     --arch) ARCH=$2; shift 2;;
     --arch=*) ARCH=${1#--arch=}; shift;;
     --deps-only) DEPS_ONLY=true; shift;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0;;
     -*) echo "build-lean.sh: unknown option $1" >&2; exit 2;;
     *) OUTDIR=$1; shift;;
   esac
@@ -58,7 +62,7 @@ JOBS=${EMP_LEAN_JOBS:-$(nproc)}
 # ------------------------------------------------------------ Debian packages
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 want=(g++ make meson ninja-build pkg-config dpkg-dev autoconf automake libtool ca-certificates file
-      "libmbedtls-dev:$ARCH" "zlib1g-dev:$ARCH" "libsnappy-dev:$ARCH")
+      "libmbedtls-dev:$ARCH" "zlib1g-dev:$ARCH" "libsnappy-dev:$ARCH" "libyaml-dev:$ARCH" "libcrypt-dev:$ARCH")
 $CROSS && want+=("g++-$TRIPLET" "binutils-$TRIPLET" qemu-user-static)
 missing=()
 for p in "${want[@]}"; do installed "$p" || missing+=("$p"); done
@@ -138,15 +142,16 @@ prepare_curl() {
 CURL_SRC=$(source_dir curl prepare_curl)
 FMT_SRC=$(source_dir fmtlib)
 SIMDJSON_SRC=$(source_dir simdjson)
+MHD_SRC=$(source_dir libmicrohttpd)
 
 # ------------------------------------------------------------ libraries
 mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include"
 # The stamp names the sources and this script (its configure flags): a change
 # to either rebuilds the libraries.
-stamp=$PREFIX/.emp-$( (cd "$BUILD/source" && ls -d "$CURL_SRC"/.emp-ready-* "$FMT_SRC"/.emp-ready-* "$SIMDJSON_SRC"/.emp-ready-*; cat "$SRC/container/build-lean.sh") | sha1sum | cut -c1-12)
+stamp=$PREFIX/.emp-$( (cd "$BUILD/source" && ls -d "$CURL_SRC"/.emp-ready-* "$FMT_SRC"/.emp-ready-* "$SIMDJSON_SRC"/.emp-ready-* "$MHD_SRC"/.emp-ready-*; cat "$SRC/container/build-lean.sh") | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  rm -rf "$PREFIX" "$BUILD/$ARCH/curl" "$BUILD/$ARCH/meson"
-  mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include" "$BUILD/$ARCH/curl"
+  rm -rf "$PREFIX" "$BUILD/$ARCH/curl" "$BUILD/$ARCH/microhttpd" "$BUILD/$ARCH/meson"
+  mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include" "$BUILD/$ARCH/curl" "$BUILD/$ARCH/microhttpd"
   t0=$(date +%s)
   say "building libcurl for $ARCH (HTTP/HTTPS only, mbedTLS, static) in $BUILD/$ARCH/curl"
   host_flag=(); $CROSS && host_flag=(--host="$TRIPLET")
@@ -168,6 +173,20 @@ if [ ! -f "$stamp" ]; then
     { tail -30 config.log >&2; exit 1; }
     "${NICE[@]}" make -j"$JOBS" -C lib >make.log 2>&1 || { tail -30 make.log >&2; exit 1; }
     make -C lib install >/dev/null && make -C include install >/dev/null && make install-pkgconfigDATA >/dev/null)
+
+  # The scrape endpoint's server: plain HTTP with basic auth; no digest auth,
+  # POST processor or HTTP upgrade (unused).
+  say "building libmicrohttpd for $ARCH (HTTP only, static) in $BUILD/$ARCH/microhttpd"
+  (cd "$BUILD/$ARCH/microhttpd" &&
+    CC=$CC CFLAGS="-O2 $SECTIONS" "${NICE[@]}" "$MHD_SRC/configure" "${host_flag[@]}" --prefix="$PREFIX" \
+      --disable-shared --enable-static --disable-dependency-tracking --disable-https --without-gnutls \
+      --disable-curl --disable-doc --disable-examples --disable-tools --disable-dauth --disable-postprocessor \
+      --disable-httpupgrade --disable-nls \
+      >configure.log 2>&1 ||
+    { tail -30 config.log >&2; exit 1; }
+    "${NICE[@]}" make -j"$JOBS" -C src/microhttpd >make.log 2>&1 || { tail -30 make.log >&2; exit 1; }
+    make -C src/microhttpd install >/dev/null && make -C src/include install >/dev/null &&
+      make install-pkgconfigDATA >/dev/null)
 
   # fmt and simdjson: two translation units and one, compiled directly with
   # the flags above rather than through their CMake builds: no CMake and no
@@ -204,8 +223,9 @@ machine=(--native-file "$SRC/container/lean-$ARCH.ini")
 $CROSS && machine=(--cross-file "$SRC/container/lean-$ARCH.ini")
 if [ ! -f "$MESON_BUILD/build.ninja" ]; then
   say "meson setup $MESON_BUILD (${machine[*]})"
-  # -Dweb=disabled: the static image has no libmicrohttpd (docs/scrape-endpoint.md).
-  meson setup "$MESON_BUILD" "$SRC" "${machine[@]}" --buildtype=release -Dtests=false -Dwerror=true -Dweb=disabled \
+  # -Dweb_tls=disabled: the endpoint serves plain HTTP here (docs/scrape-endpoint.md).
+  meson setup "$MESON_BUILD" "$SRC" "${machine[@]}" --buildtype=release -Dtests=false -Dwerror=true -Dweb=enabled \
+    -Dweb_tls=disabled \
     -Dprefer_static=true --wrap-mode=nodownload -Dpkg_config_path="$PREFIX/lib/pkgconfig" >"$BUILD/$ARCH/meson-setup.log" 2>&1 ||
     { tail -30 "$BUILD/$ARCH/meson-setup.log" >&2; exit 1; }
 fi

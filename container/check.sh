@@ -194,6 +194,13 @@ for arch in $ARCHES; do
   say "[$arch] building $image from container/Dockerfile (buildah, vfs, chroot isolation, --pull=never)"
   "${BUD[@]}" --platform "linux/$arch" -t "$image" "$SRC" >"$WORK/build-$arch.log" 2>&1 ||
     { tail -40 "$WORK/build-$arch.log" >&2; die "[$arch] buildah bud failed"; }
+  # The -exporter variant (the last stage but one): the same layers plus the
+  # original exporter's port variable.
+  "${BUILDAH[@]}" rmi "$image-exporter" >/dev/null 2>&1 || true
+  "${BUD[@]}" --platform "linux/$arch" --target exporter -t "$image-exporter" "$SRC" >"$WORK/build-exporter-$arch.log" 2>&1 ||
+    { tail -40 "$WORK/build-exporter-$arch.log" >&2; die "[$arch] buildah bud --target exporter failed"; }
+  "${BUILDAH[@]}" inspect --type image "$image-exporter" | python3 -c 'import json, sys; c = json.load(sys.stdin)["OCIv1"]["config"]; sys.exit(0 if "ECS_METRICS_EXPORTER_PORT=9546" in c.get("Env", []) and "9546/tcp" in c.get("ExposedPorts", {}) else 1)' ||
+    die "[$arch] the -exporter image does not set ECS_METRICS_EXPORTER_PORT=9546 / expose 9546"
   t_built=$(now)
   grep -q 'COPY --from=build' "$WORK/build-$arch.log" || die "[$arch] unexpected build log"
   if grep -A1 'COPY --from=build' "$WORK/build-$arch.log" | grep -q 'Using cache'; then
@@ -300,6 +307,25 @@ for arch in $ARCHES; do
   [ "$rc" != 0 ] || die "[$arch] a certificate from an unknown CA was accepted with the system bundle"
   tail -1 "$WORK/run-$arch.err" | grep -q 'SSL certificate problem' || die "[$arch] untrusted certificate, unclear error: $(tail -1 "$WORK/run-$arch.err")"
   say "[$arch] ok - --once pushes landed over HTTP (by name) and HTTPS (verified, by address); an unknown CA is refused (exit $rc)"
+
+  # The scrape endpoint as the -exporter image runs it: the original's task
+  # definition (its port variable, here 0 for a free port, and the metadata
+  # variable ECS sets); then the binary as its own health check.
+  ECS_CONTAINER_METADATA_URI_V4=$META_URL ECS_METRICS_EXPORTER_PORT=0 chroot --userspec="$user" "$R" "${runner[@]}" \
+    /ecs-metrics-pusher >"$WORK/scrape-$arch.log" 2>&1 &
+  scrape_pid=$!
+  sport=""
+  for _ in $(seq 150); do
+    sport=$(sed -n 's/.*msg="serving metrics for scraping".* port=\([0-9]*\).*/\1/p' "$WORK/scrape-$arch.log" | head -1)
+    [ -n "$sport" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sport/-/ready")" = 200 ] && break
+    sleep 0.2
+  done
+  [ -n "$sport" ] || die "[$arch] the scrape endpoint did not start: $(tail -3 "$WORK/scrape-$arch.log")"
+  scraped=$(curl -s "http://127.0.0.1:$sport/metrics" | awk '/^ee_task_cpu_limit\{/ { print $NF; exit }')
+  [ "$scraped" = 0.25 ] || die "[$arch] scraped ee_task_cpu_limit = '$scraped'"
+  ECS_METRICS_EXPORTER_PORT=$sport in_image healthcheck >/dev/null || die "[$arch] healthcheck exited $?"
+  kill -TERM "$scrape_pid" 2>/dev/null; wait "$scrape_pid" 2>/dev/null || true
+  say "[$arch] ok - scrape endpoint from \$ECS_METRICS_EXPORTER_PORT inside the image: ee_task_cpu_limit 0.25; healthcheck 0"
 
   # Memory of the shipped binary in loop mode over HTTP and HTTPS (CA file:
   # the system bundle plus the CA made here, so that the whole bundle is

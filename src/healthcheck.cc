@@ -41,7 +41,10 @@ std::string healthcheck_url(const HealthcheckOptions& o) {
 
 int healthcheck_main(int argc, char** argv, char** envp) {
   HealthcheckOptions o;
-  if (std::string a = env_value(envp, "ECS_METRICS_PUSHER_WEB_LISTEN_ADDRESS"); !a.empty()) o.listen_address = a;
+  if (std::string a = env_value(envp, "ECS_METRICS_PUSHER_WEB_LISTEN_ADDRESS"); !a.empty())
+    o.listen_address = a;
+  else if (std::string p = env_value(envp, "ECS_METRICS_EXPORTER_PORT"); !p.empty())
+    o.listen_address = ":" + p;  // the original exporter's variable (the -exporter image)
   if (std::string c = env_value(envp, "ECS_METRICS_PUSHER_WEB_CONFIG_FILE"); !c.empty()) o.tls = web_config_uses_tls(c);
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];

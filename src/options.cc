@@ -276,7 +276,7 @@ const Flag kFlags[] = {
   {"remote-write.timeout", "10s", "Total timeout for one write attempt (retries stay within the interval).", bind<kRW, kRWHttp, &HC::timeout>()},
   {"remote-write.sigv4.region", "", "Sign requests with AWS SigV4 for this region (Amazon Managed Service for Prometheus); credentials from the environment or the ECS task role.", bind<kRW, &RW::sigv4_region>()},
   {"remote-write.sigv4.service", "aps", "The service name SigV4 signs for.", bind<kRW, &RW::sigv4_service>()},
-  {"web.listen-address", "", "Serve the metrics for scraping at this address, e.g. :9546 (the original ecs-metrics-exporter's port); off when empty.", bind<&Options::web, &WO::listen_address>()},
+  {"web.listen-address", "", "Serve the metrics for scraping at this address, e.g. :9546 (the original ecs-metrics-exporter's port; its $ECS_METRICS_EXPORTER_PORT=N also sets :N); off when empty. :port is every IPv6 and IPv4 address.", bind<&Options::web, &WO::listen_address>()},
   {"web.telemetry-path", "/metrics", "Path of the scrape endpoint's metrics page.", bind<&Options::web, &WO::telemetry_path>()},
   {"web.config.file", "", "Prometheus exporter-toolkit web config (YAML) for TLS and basic auth on the scrape endpoint (subset: docs/scrape-endpoint.md).", bind<&Options::web, &WO::config_file>()},
   {"web.enable-metadata-passthrough", "false", "Also serve the last raw metadata bodies at /task and /stats, like the original exporter (they hold ARNs and image names).", bind<&Options::web, &WO::metadata_passthrough>()},
@@ -564,6 +564,17 @@ std::string validate(Options& o, char** envp) {
   for (const PositiveDuration& d : kPositiveDurations)
     if (d.value(o).count() <= 0) return fmt::format("--{}: must be greater than 0", d.flag);
   if (std::string e = check_metadata(o.metadata, envp); !e.empty()) return e;
+  // The original ecs-metrics-exporter's port variable, so that its task
+  // definitions run us with only the image changed (the -exporter image sets
+  // it to 9546, the original's default).
+  if (std::string port = env_value(envp, "ECS_METRICS_EXPORTER_PORT");
+      !port.empty() && !o.web.enabled() && !o.loop.once) {
+    std::string host, error;
+    unsigned number = 0;
+    if (!parse_listen_address(":" + port, host, number, error))
+      return fmt::format("$ECS_METRICS_EXPORTER_PORT: '{}' is not a port from 0 to 65535", printable(port, 60));
+    o.web.listen_address = ":" + port;
+  }
   if (!o.textfile.enabled() && !o.pushgateway.enabled() && !o.remote_write.enabled() && !o.web.enabled())
     return "no sink configured: set --pushgateway.url, --remote-write.url, --textfile.directory, --textfile.path or "
            "--web.listen-address";

@@ -241,6 +241,15 @@ TEST_CASE("options: the scrape endpoint") {
     REQUIRE_MESSAGE(e.outcome == ParseOutcome::Run, e.error);
     CHECK(e.options.web.enabled());
     CHECK(contains(config_error(with({"--web.listen-address=:9546", "--once"})), "cannot be used with --once"));
+    // The original exporter's port variable: its task definitions run unchanged;
+    // the flag wins over it, --once ignores it, a non-port is named.
+    Parsed original = parse(replay, {"ECS_METRICS_EXPORTER_PORT=9546"});
+    REQUIRE_MESSAGE(original.outcome == ParseOutcome::Run, original.error);
+    CHECK(original.options.web.listen_address == ":9546");
+    CHECK(parse(with({"--web.listen-address=127.0.0.1:0"}), {"ECS_METRICS_EXPORTER_PORT=9546"})
+              .options.web.listen_address == "127.0.0.1:0");
+    CHECK(contains(parse(replay, {"ECS_METRICS_EXPORTER_PORT=http"}).error, "$ECS_METRICS_EXPORTER_PORT: 'http'"));
+    CHECK(contains(parse(with({"--once"}), {"ECS_METRICS_EXPORTER_PORT=9546"}).error, "no sink configured"));
     CHECK(contains(config_error(with({"--web.listen-address=9546"})), "has no :port"));
     CHECK(contains(config_error(with({"--web.listen-address=:9546", "--web.telemetry-path=metrics"})),
                    "must start with '/'"));

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "version.h"
+#include "web_server.h"
 
 namespace emp {
 
@@ -19,11 +20,12 @@ std::string version_text() {
       "  libcurl:     {} ({})\n"
       "  simdjson:    {}.{}.{}\n"
       "  fmt:         {}.{}.{}\n"
-      "  zlib:        {}\n",
+      "  zlib:        {}\n"
+      "  scrape endpoint: {}\n",
       EMP_VERSION, EMP_REVISION, __DATE__, EMP_COMPILER, __cplusplus / 100 % 100, curl->version,
       curl->ssl_version ? curl->ssl_version : "no TLS", int(simdjson::SIMDJSON_VERSION_MAJOR),
       int(simdjson::SIMDJSON_VERSION_MINOR), int(simdjson::SIMDJSON_VERSION_REVISION), FMT_VERSION / 10000,
-      FMT_VERSION / 100 % 100, FMT_VERSION % 100, zlibVersion());
+      FMT_VERSION / 100 % 100, FMT_VERSION % 100, zlibVersion(), web_server_version());
 }
 
 }  // namespace emp

@@ -5,6 +5,8 @@
 namespace emp {
 
 bool web_server_available() { return false; }
+bool web_tls_available() { return false; }
+std::string web_server_version() { return "not built (-Dweb=disabled)"; }
 bool web_config_uses_tls(const std::string&) { return false; }
 
 std::unique_ptr<WebServer> start_web_server(const WebOptions&, std::shared_ptr<const ScrapeState>, std::string& error,

@@ -1,7 +1,9 @@
 #include "web_server.h"
 
 #include <arpa/inet.h>
+#if EMP_WEB_TLS
 #include <gnutls/gnutls.h>
+#endif
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -20,6 +22,15 @@
 namespace emp {
 
 bool web_server_available() { return true; }
+bool web_tls_available() { return EMP_WEB_TLS != 0; }
+
+std::string web_server_version() {
+#if EMP_WEB_TLS
+  return fmt::format("libmicrohttpd {} (HTTP and HTTPS, GnuTLS {})", MHD_get_version(), gnutls_check_version(nullptr));
+#else
+  return fmt::format("libmicrohttpd {} (HTTP only)", MHD_get_version());
+#endif
+}
 
 bool web_config_uses_tls(const std::string& path) {
   WebConfig config;
@@ -75,11 +86,35 @@ class MhdServer final : public WebServer {
       error = fmt::format("--web.config.file: {}: {}", options_.config_file, error);
       return false;
     }
+    if (config_.tls() && !web_tls_available()) {
+      error = fmt::format(
+          "--web.config.file: {}: tls_server_config needs TLS, which this build lacks (the lean static image serves "
+          "plain HTTP; use the Debian build, or terminate TLS in front of it)",
+          options_.config_file);
+      return false;
+    }
     std::string host;
     unsigned port = 0;
     if (!parse_listen_address(options_.listen_address, host, port, error)) return false;
+    if (host.empty()) {
+      // ":port": every address. One IPv6 socket that also takes IPv4
+      // (dual stack); a kernel without IPv6 gets the IPv4 wildcard.
+      if (listen(limits, "::", port, MHD_USE_DUAL_STACK, error)) return true;
+      error.clear();
+      last_error_.clear();
+      return listen(limits, "", port, 0, error);
+    }
+    return listen(limits, host, port, 0, error);
+  }
+
+  unsigned port() const override { return port_; }
+
+ private:
+  // Binds host:port ("" = IPv4 wildcard) and starts the polling thread.
+  bool listen(const WebLimits& limits, const std::string& host, unsigned port, unsigned extra_flags,
+              std::string& error) {
     sockaddr_storage addr{};
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | extra_flags;
     if (host.find(':') != std::string::npos) {
       auto* a6 = reinterpret_cast<sockaddr_in6*>(&addr);
       a6->sin6_family = AF_INET6;
@@ -130,9 +165,6 @@ class MhdServer final : public WebServer {
     return true;
   }
 
-  unsigned port() const override { return port_; }
-
- private:
   static void mhd_log(void* cls, const char* fmt, va_list ap) {
     char line[512];
     std::vsnprintf(line, sizeof line, fmt, ap);
@@ -203,6 +235,7 @@ class MhdServer final : public WebServer {
 
   bool client_cert_ok(MHD_Connection* c) const {
     if (config_.client_auth == ClientAuth::None) return true;
+#if EMP_WEB_TLS
     const MHD_ConnectionInfo* ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (!ci || !ci->tls_session) return false;
     auto session = static_cast<gnutls_session_t>(ci->tls_session);
@@ -211,6 +244,10 @@ class MhdServer final : public WebServer {
       return config_.client_auth == ClientAuth::VerifyIfGiven;
     unsigned status = 0;
     return gnutls_certificate_verify_peers2(session, &status) == GNUTLS_E_SUCCESS && status == 0;
+#else
+    (void)c;
+    return false;  // never reached: start() refuses TLS in this build
+#endif
   }
 
   bool password_ok(MHD_Connection* c) {

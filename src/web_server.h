@@ -1,6 +1,7 @@
 // web_server: the scrape endpoint over HTTP(S), on libmicrohttpd (Debian's
 // libmicrohttpd12: a small, long-maintained C server with TLS through GnuTLS
-// and the limits we need built in). One internal polling thread serves
+// and the limits we need built in; the lean static build has it without TLS,
+// see web_tls_available()). One internal polling thread serves
 // every connection; it only copies the latest snapshot (scrape_sink.h), so a
 // slow or hostile client costs a connection slot, never the loop's time.
 //
@@ -34,7 +35,7 @@ struct WebLimits {
   size_t memory_per_connection = 32u << 10;  // request line + headers; larger: 431
 };
 
-// "host:port", ":port" (every IPv4 address) or "[v6]:port". False with `error`.
+// "host:port", ":port" (every address, IPv6 and IPv4) or "[v6]:port". False with `error`.
 bool parse_listen_address(const std::string& address, std::string& host, unsigned& port, std::string& error);
 
 class WebServer {
@@ -56,5 +57,12 @@ bool web_config_uses_tls(const std::string& path);
 // Whether the endpoint can be built in (meson -Dweb); without it,
 // --web.listen-address is a configuration error.
 bool web_server_available();
+
+// Whether the endpoint can serve TLS (meson -Dweb_tls: GnuTLS). The lean
+// static build cannot: a web config with tls_server_config is refused at start.
+bool web_tls_available();
+
+// For --version: the server library and whether it has TLS.
+std::string web_server_version();
 
 }  // namespace emp

@@ -61,7 +61,7 @@ grep -q 'env ECS_METRICS_PUSHER_SHUTDOWN_TIMEOUT  (default: 10s)' "$T/help" || f
 run "$EMP_BIN" --version >"$T/version"
 head -1 "$T/version" | grep -qxE 'ecs-metrics-pusher, version [0-9][0-9.]* \(revision: ([0-9a-f]{12}|unknown)\)' ||
   fail "--version: $(cat "$T/version")"
-for k in 'build date:' 'compiler:' 'libcurl:' 'simdjson:' 'fmt:' 'zlib:'; do grep -q "^  $k" "$T/version" || fail "--version lacks '$k'"; done
+for k in 'build date:' 'compiler:' 'libcurl:' 'simdjson:' 'fmt:' 'zlib:' 'scrape endpoint:'; do grep -q "^  $k" "$T/version" || fail "--version lacks '$k'"; done
 grep -qE '^  libcurl: *[0-9.]+ \(.*(SSL|mbedTLS|GnuTLS)' "$T/version" || fail "--version does not name the TLS library: $(grep libcurl "$T/version")"
 ok "--version: $(head -1 "$T/version"), with the build's compiler and libraries"
 

@@ -80,8 +80,45 @@ assert_eq "healthcheck: wrong path" 1 "$(hc ":$ONLY" --healthcheck.path=/nope)"
 stop_peer $ONLY_PID
 assert_eq "healthcheck: down" 1 "$(hc ":$ONLY" --healthcheck.timeout=1s)"
 
-# 5. TLS + basic auth from an exporter-toolkit web config.
-if command -v openssl >/dev/null && command -v htpasswd >/dev/null; then
+# 3b. The original exporter's task definition, with only the image changed:
+# its $ECS_METRICS_EXPORTER_PORT (here 0: the kernel picks) and the metadata
+# variable ECS sets, nothing else. ":port" answers on IPv4 and IPv6.
+ECS_CONTAINER_METADATA_URI_V4=$META_URL ECS_METRICS_EXPORTER_PORT=0 start_pusher "$T/original.log"
+ORIGINAL_PID=$PUSHER_PID
+wait_for 10 has_port "$T/original.log" || { cat "$T/original.log"; fail "ECS_METRICS_EXPORTER_PORT: not serving"; }
+ORIGINAL=$(port_of "$T/original.log")
+wait_ready "http://127.0.0.1:$ORIGINAL/-/ready" 10 || fail "ECS_METRICS_EXPORTER_PORT: never ready"
+assert_eq "original's task definition: cpu seconds over IPv4" 1.23456789 \
+  "$(curl -s "http://127.0.0.1:$ORIGINAL/metrics" | text_value "ee_container_cpu_usage_seconds_total{$LBL}")"
+if grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null; then
+  assert_eq "original's task definition: cpu seconds over IPv6" 1.23456789 \
+    "$(curl -s "http://[::1]:$ORIGINAL/metrics" | text_value "ee_container_cpu_usage_seconds_total{$LBL}")"
+else
+  echo "SKIP part: no IPv6 loopback here"
+fi
+rc=0; ECS_METRICS_EXPORTER_PORT=$ORIGINAL "$EMP_BIN" healthcheck >"$T/hc-original.log" 2>&1 || rc=$?
+assert_eq "healthcheck from \$ECS_METRICS_EXPORTER_PORT" 0 $rc
+stop_peer $ORIGINAL_PID
+
+# 5. TLS + basic auth from an exporter-toolkit web config. The lean static
+# build serves plain HTTP only: there a TLS config is refused at start, and
+# basic auth works over HTTP.
+HTTP_ONLY=false
+"$EMP_BIN" --version | grep -q 'scrape endpoint: .*(HTTP only)' && HTTP_ONLY=true
+if $HTTP_ONLY && command -v htpasswd >/dev/null; then
+  PASSWORD='pw-31c9e0d7-Right'
+  HASH=$(htpasswd -nbBC 10 tester "$PASSWORD" | cut -d: -f2)
+  printf 'basic_auth_users:\n  tester: %s\n' "'$HASH'" >"$T/auth.yml"
+  serve auth --web.config.file="$T/auth.yml"
+  assert_eq "HTTP only build: basic auth, right password" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -u "tester:$PASSWORD" "http://127.0.0.1:$PORT/metrics")"
+  assert_eq "HTTP only build: basic auth, no password" 401 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")"
+  printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n' >"$T/tls.yml"
+  rc=0; "$EMP_BIN" --metadata.url="$META_URL" --web.listen-address=127.0.0.1:0 --web.config.file="$T/tls.yml" >"$T/notls.log" 2>&1 || rc=$?
+  assert_eq "HTTP only build: a TLS web config is refused at start (exit 2)" 2 $rc
+  grep -q 'tls_server_config needs TLS, which this build lacks' "$T/notls.log" || { cat "$T/notls.log"; fail "no clear cause"; }
+fi
+if ! $HTTP_ONLY && command -v openssl >/dev/null && command -v htpasswd >/dev/null; then
   TLS=$T/tls; mkdir -p "$TLS"; PASSWORD='pw-31c9e0d7-Right'
   make_test_pki "$TLS"
   HASH=$(htpasswd -nbBC 10 tester "$PASSWORD" | cut -d: -f2)
@@ -107,7 +144,7 @@ if command -v openssl >/dev/null && command -v htpasswd >/dev/null; then
   rc=0; "$EMP_BIN" --metadata.url="$META_URL" --web.listen-address=127.0.0.1:0 --web.config.file="$TLS/bad.yml" >"$T/bad.log" 2>&1 || rc=$?
   assert_eq "unsupported web config key: exit 2" 2 $rc
   grep -q 'min_version: not supported' "$T/bad.log" || { cat "$T/bad.log"; fail "no clear cause for min_version"; }
-else
+elif ! $HTTP_ONLY; then
   echo "SKIP part: openssl or htpasswd missing"
 fi
 
