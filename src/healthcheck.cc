@@ -19,9 +19,9 @@ constexpr const char* kUsage =
     "Usage: ecs-metrics-pusher healthcheck [flags]\n\n"
     "Probes this container's scrape endpoint and exits 0 when it answers 200, else 1\n"
     "(an ECS container healthCheck: [\"CMD\", \"/ecs-metrics-pusher\", \"healthcheck\"]).\n"
-    "The address comes from $ECS_METRICS_PUSHER_WEB_LISTEN_ADDRESS (default :9546), TLS\n"
-    "from $ECS_METRICS_PUSHER_WEB_CONFIG_FILE (the certificate is not verified: it is\n"
-    "our own process on the loopback).\n\n"
+    "The address comes from $ECS_METRICS_PUSHER_WEB_LISTEN_ADDRESS, else from\n"
+    "$ECS_METRICS_EXPORTER_PORT (default :9546), TLS from $ECS_METRICS_PUSHER_WEB_CONFIG_FILE\n"
+    "(the certificate is not verified: it is our own process on the loopback).\n\n"
     "  --healthcheck.url=URL       probe this URL instead\n"
     "  --healthcheck.path=PATH     path to probe (default /-/healthy; /-/ready waits for a good cycle)\n"
     "  --healthcheck.timeout=DUR   give up after this long (default 3s)\n";
