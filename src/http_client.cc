@@ -332,6 +332,16 @@ std::string HttpClient::describe_failure(const HttpRequest& request, const HttpR
     std::string cause = printable(curl_error_[0] ? curl_error_ : curl_easy_strerror(response.code));
     redact(cause);
     error = fmt::format("{} {}: {}", request.method, url, cause);
+    // mbedTLS (the lean build) reports a server that refuses a missing client
+    // certificate as a broken pipe, without the server's alert.
+    const bool closed = response.code == CURLE_SSL_CONNECT_ERROR || response.code == CURLE_SEND_ERROR ||
+                        response.code == CURLE_RECV_ERROR;
+    if (closed && request.url->starts_with("https://") && options_.cert_file.empty() &&
+        cause.find(" alert ") == std::string::npos)
+      error += fmt::format(
+          " (the TLS server closed the connection; if it requires a client certificate, set --{0}.cert-file and "
+          "--{0}.key-file)",
+          options_.flag_prefix);
   } else {
     error = fmt::format("{} {}: HTTP {}", request.method, url, response.status);
     const long s = response.status;

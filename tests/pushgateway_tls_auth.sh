@@ -102,7 +102,10 @@ push mtls $MTLS --pushgateway.ca-file="$TLS/ca.crt" --pushgateway.cert-file="$TL
 assert_eq "mTLS: group landed" 1 "$(groups $MTLS --cert "$TLS/client.crt" --key "$TLS/client.key")"
 push nocert $MTLS --pushgateway.ca-file="$TLS/ca.crt" --pushgateway.username=tester --pushgateway.password-file="$TLS/password"
 assert_eq "mTLS without a client certificate: exit code" 4 $rc
-grep -q 'alert bad certificate' "$T/nocert.log" || { cat "$T/nocert.log"; fail "no clear TLS error"; }
+# OpenSSL and GnuTLS name the server's alert; mbedTLS (the lean build) only
+# sees the connection closed, which the error then explains.
+grep -qE 'alert bad certificate|if it requires a client certificate, set --pushgateway.cert-file' "$T/nocert.log" ||
+  { cat "$T/nocert.log"; fail "no clear TLS error"; }
 ok "mTLS without a client certificate: $(grep -o 'err="[^"]*' "$T/nocert.log" | tail -1)"
 # The refusal is a TLS alert, which is final. The server may also reset the
 # connection while the body is still being sent; that looks like a network

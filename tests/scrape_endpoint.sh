@@ -105,7 +105,7 @@ stop_peer $ORIGINAL_PID
 # basic auth works over HTTP.
 HTTP_ONLY=false
 "$EMP_BIN" --version | grep -q 'scrape endpoint: .*(HTTP only)' && HTTP_ONLY=true
-if $HTTP_ONLY && command -v htpasswd >/dev/null; then
+if $HTTP_ONLY && command -v htpasswd >/dev/null && command -v openssl >/dev/null; then
   PASSWORD='pw-31c9e0d7-Right'
   HASH=$(htpasswd -nbBC 10 tester "$PASSWORD" | cut -d: -f2)
   printf 'basic_auth_users:\n  tester: %s\n' "'$HASH'" >"$T/auth.yml"
@@ -113,8 +113,9 @@ if $HTTP_ONLY && command -v htpasswd >/dev/null; then
   assert_eq "HTTP only build: basic auth, right password" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' -u "tester:$PASSWORD" "http://127.0.0.1:$PORT/metrics")"
   assert_eq "HTTP only build: basic auth, no password" 401 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")"
-  printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n' >"$T/tls.yml"
-  rc=0; "$EMP_BIN" --metadata.url="$META_URL" --web.listen-address=127.0.0.1:0 --web.config.file="$T/tls.yml" >"$T/notls.log" 2>&1 || rc=$?
+  mkdir -p "$T/notls"; make_test_pki "$T/notls"
+  printf 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n' >"$T/notls/tls.yml"
+  rc=0; "$EMP_BIN" --metadata.url="$META_URL" --web.listen-address=127.0.0.1:0 --web.config.file="$T/notls/tls.yml" >"$T/notls.log" 2>&1 || rc=$?
   assert_eq "HTTP only build: a TLS web config is refused at start (exit 2)" 2 $rc
   grep -q 'tls_server_config needs TLS, which this build lacks' "$T/notls.log" || { cat "$T/notls.log"; fail "no clear cause"; }
 fi
