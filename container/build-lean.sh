@@ -10,7 +10,8 @@
 # packages fetched with `apt-get source` from the mirror apt already uses
 # (a deb-src entry for it is added when missing):
 #   - curl 7.88 with Debian's patches, configured for HTTP and HTTPS only
-#     (mbedTLS, zlib, proxies, IPv6, threaded resolver, basic auth), static;
+#     (mbedTLS, zlib, proxies, IPv6, threaded resolver, basic auth, SigV4,
+#     the headers API that prune reads the Pushgateway's Date with), static;
 #   - libmicrohttpd 0.9.75 for the scrape endpoint, HTTP only (Debian's is
 #     built with GnuTLS, whose static link needs a p11-kit Debian does not
 #     ship static), static;
@@ -165,7 +166,7 @@ if [ ! -f "$stamp" ]; then
       --disable-telnet --disable-tftp --disable-manual --disable-libcurl-option \
       --disable-ntlm --disable-ntlm-wb --disable-tls-srp --disable-unix-sockets --disable-cookies \
       --disable-doh --disable-mime --disable-netrc --disable-progress-meter --disable-dnsshuffle \
-      --disable-get-easy-options --disable-alt-svc --disable-headers-api --disable-hsts \
+      --disable-get-easy-options --disable-alt-svc --disable-hsts \
       --disable-websockets \
       --without-brotli --without-zstd --without-gssapi --without-libidn2 --without-libpsl \
       --without-librtmp --without-libssh2 --without-libssh --without-nghttp2 --without-hyper \

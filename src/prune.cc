@@ -334,8 +334,14 @@ class Janitor {
     // The Pushgateway's clock: its Date header, written as it sends this list.
     curl_header* date = nullptr;
     std::optional<double> now;
-    if (curl_easy_header(client_->handle(), "Date", 0, CURLH_HEADER, -1, &date) == CURLHE_OK)
-      now = parse_http_date(date->value);
+    const CURLHcode got = curl_easy_header(client_->handle(), "Date", 0, CURLH_HEADER, -1, &date);
+    if (got == CURLHE_OK) now = parse_http_date(date->value);
+    if (got == CURLHE_NOT_BUILT_IN) {
+      log::error(
+          "this libcurl was built without its headers API (--disable-headers-api), so the Pushgateway's Date "
+          "cannot be read; removing nothing");
+      return;
+    }
     if (!now) {
       log::error(
           "the Pushgateway's answer has no readable Date header, so no group's age can be known; removing nothing",
