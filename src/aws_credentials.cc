@@ -3,14 +3,13 @@
 #include <arpa/inet.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <simdjson.h>
 
 #include "log.h"
 #include "rfc3339.h"
+#include "small_file.h"
 
 namespace emp {
 
@@ -133,14 +132,10 @@ std::unique_ptr<AwsSigner> AwsSigner::create(std::string region, std::string ser
 bool AwsSigner::refresh(SteadyTime deadline, std::string& error) {
   std::string authorization = authorization_;
   if (!authorization_file_.empty()) {
-    std::ifstream in(authorization_file_);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) {
-      error = fmt::format("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: cannot read '{}'", authorization_file_);
+    if (!read_small_file(authorization_file_, 64 << 10, authorization, error)) {
+      error = fmt::format("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: {}", error);
       return false;
     }
-    authorization = text.str();
     while (!authorization.empty() && (authorization.back() == '\n' || authorization.back() == '\r'))
       authorization.pop_back();
   }

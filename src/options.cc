@@ -8,10 +8,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -19,6 +17,7 @@
 
 #include "grouping_key.h"
 #include "http_client.h"
+#include "small_file.h"
 #include "version_info.h"
 
 namespace emp {
@@ -397,14 +396,11 @@ const Secret kPruneSecrets[] = {
 };
 
 bool read_secret(const std::string& path, std::string& out, std::string& error, std::string_view flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = fmt::format("--{}: cannot read '{}': {}", flag, path, std::strerror(errno));
+  constexpr size_t kMaxSecretBytes = 64 << 10;
+  if (!read_small_file(path, kMaxSecretBytes, out, error)) {
+    error = fmt::format("--{}: {}", flag, error);
     return false;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return true;
 }

@@ -5,13 +5,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "grouping_key.h"
+#include "small_file.h"
 
 namespace emp {
 
@@ -30,22 +29,6 @@ struct Document {
 
 std::string_view scalar(const yaml_node_t* n) {
   return {reinterpret_cast<const char*>(n->data.scalar.value), n->data.scalar.length};
-}
-
-bool read_file(const std::string& path, size_t max, std::string& out, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = fmt::format("cannot read '{}': {}", path, std::strerror(errno));
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  if (out.size() > max) {
-    error = fmt::format("'{}' is larger than {} bytes", path, max);
-    return false;
-  }
-  return true;
 }
 
 std::string resolve(const std::string& base_dir, std::string_view file) {
@@ -175,15 +158,15 @@ bool parse_web_config(std::string_view yaml, const std::string& base_dir, WebCon
     return false;
   }
   std::string e;
-  if (!cert_file.empty() && !read_file(resolve(base_dir, cert_file), kMaxPemBytes, out.cert_pem, e)) {
+  if (!cert_file.empty() && !read_small_file(resolve(base_dir, cert_file), kMaxPemBytes, out.cert_pem, e)) {
     error = "tls_server_config.cert_file: " + e;
     return false;
   }
-  if (!key_file.empty() && !read_file(resolve(base_dir, key_file), kMaxPemBytes, out.key_pem, e)) {
+  if (!key_file.empty() && !read_small_file(resolve(base_dir, key_file), kMaxPemBytes, out.key_pem, e)) {
     error = "tls_server_config.key_file: " + e;
     return false;
   }
-  if (!ca_file.empty() && !read_file(resolve(base_dir, ca_file), kMaxPemBytes, out.client_ca_pem, e)) {
+  if (!ca_file.empty() && !read_small_file(resolve(base_dir, ca_file), kMaxPemBytes, out.client_ca_pem, e)) {
     error = "tls_server_config.client_ca_file: " + e;
     return false;
   }
@@ -192,7 +175,7 @@ bool parse_web_config(std::string_view yaml, const std::string& base_dir, WebCon
 
 bool load_web_config(const std::string& path, WebConfig& out, std::string& error) {
   std::string text;
-  if (!read_file(path, kMaxConfigBytes, text, error)) return false;
+  if (!read_small_file(path, kMaxConfigBytes, text, error)) return false;
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   return parse_web_config(text, dir, out, error);
