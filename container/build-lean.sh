@@ -2,10 +2,13 @@
 # container/build-lean.sh — the lean release binary: one static executable,
 # no shared library, no loader.
 #
-#   bash container/build-lean.sh [--arch amd64|arm64] [--deps-only] OUTDIR
+#   bash container/build-lean.sh [--arch amd64|arm64] [--web] [--deps-only] OUTDIR
 #
 # writes OUTDIR/ecs-metrics-pusher (stripped) for Debian architecture ARCH
-# (default: this machine's). Everything comes from Debian 12: packages
+# (default: this machine's); with --web, the variant with the scrape
+# endpoint (the image's -exporter target: +0.4 MB, and the resident pages
+# that come with it, so the default pusher goes without).
+# Everything comes from Debian 12: packages
 # (compilers, the cross toolchain, static mbedTLS, zlib and snappy) and source
 # packages fetched with `apt-get source` from the mirror apt already uses
 # (a deb-src entry for it is added when missing):
@@ -32,18 +35,20 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 ARCH=$(dpkg --print-architecture)
 DEPS_ONLY=false
+WEB=false
 OUTDIR=""
 while [ $# -gt 0 ]; do
   case $1 in
     --arch) ARCH=$2; shift 2;;
     --arch=*) ARCH=${1#--arch=}; shift;;
     --deps-only) DEPS_ONLY=true; shift;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0;;
+    --web) WEB=true; shift;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0;;
     -*) echo "build-lean.sh: unknown option $1" >&2; exit 2;;
     *) OUTDIR=$1; shift;;
   esac
 done
-$DEPS_ONLY || [ -n "$OUTDIR" ] || { echo "usage: build-lean.sh [--arch amd64|arm64] [--deps-only] OUTDIR" >&2; exit 2; }
+$DEPS_ONLY || [ -n "$OUTDIR" ] || { echo "usage: build-lean.sh [--arch amd64|arm64] [--web] [--deps-only] OUTDIR" >&2; exit 2; }
 case $ARCH in
   amd64) TRIPLET=x86_64-linux-gnu;;
   arm64) TRIPLET=aarch64-linux-gnu;;
@@ -151,7 +156,7 @@ mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include"
 # to either rebuilds the libraries.
 stamp=$PREFIX/.emp-$( (cd "$BUILD/source" && ls -d "$CURL_SRC"/.emp-ready-* "$FMT_SRC"/.emp-ready-* "$SIMDJSON_SRC"/.emp-ready-* "$MHD_SRC"/.emp-ready-*; cat "$SRC/container/build-lean.sh") | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
-  rm -rf "$PREFIX" "$BUILD/$ARCH/curl" "$BUILD/$ARCH/microhttpd" "$BUILD/$ARCH/meson"
+  rm -rf "$PREFIX" "$BUILD/$ARCH/curl" "$BUILD/$ARCH/microhttpd" "$BUILD/$ARCH/meson" "$BUILD/$ARCH/meson-web"
   mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include" "$BUILD/$ARCH/curl" "$BUILD/$ARCH/microhttpd"
   t0=$(date +%s)
   say "building libcurl for $ARCH (HTTP/HTTPS only, mbedTLS, static) in $BUILD/$ARCH/curl"
@@ -220,18 +225,19 @@ $DEPS_ONLY && exit 0
 
 # ------------------------------------------------------------ the program
 MESON_BUILD=$BUILD/$ARCH/meson
+WEB_FLAGS=(-Dweb=disabled)
+if $WEB; then MESON_BUILD=$BUILD/$ARCH/meson-web; WEB_FLAGS=(-Dweb=enabled -Dweb_tls=disabled); fi
 machine=(--native-file "$SRC/container/lean-$ARCH.ini")
 $CROSS && machine=(--cross-file "$SRC/container/lean-$ARCH.ini")
 if [ ! -f "$MESON_BUILD/build.ninja" ]; then
   say "meson setup $MESON_BUILD (${machine[*]})"
-  # -Dweb_tls=disabled: the endpoint serves plain HTTP here (docs/scrape-endpoint.md).
-  meson setup "$MESON_BUILD" "$SRC" "${machine[@]}" --buildtype=release -Dtests=false -Dwerror=true -Dweb=enabled \
-    -Dweb_tls=disabled \
-    -Dprefer_static=true --wrap-mode=nodownload -Dpkg_config_path="$PREFIX/lib/pkgconfig" >"$BUILD/$ARCH/meson-setup.log" 2>&1 ||
-    { tail -30 "$BUILD/$ARCH/meson-setup.log" >&2; exit 1; }
+  # --web: the endpoint serves plain HTTP here (-Dweb_tls=disabled, docs/scrape-endpoint.md).
+  meson setup "$MESON_BUILD" "$SRC" "${machine[@]}" --buildtype=release -Dtests=false -Dwerror=true "${WEB_FLAGS[@]}" \
+    -Dprefer_static=true --wrap-mode=nodownload -Dpkg_config_path="$PREFIX/lib/pkgconfig" >"$MESON_BUILD-setup.log" 2>&1 ||
+    { tail -30 "$MESON_BUILD-setup.log" >&2; exit 1; }
 fi
-"${NICE[@]}" ninja -C "$MESON_BUILD" -j"$JOBS" src/ecs-metrics-pusher >"$BUILD/$ARCH/ninja.log" 2>&1 ||
-  { tail -40 "$BUILD/$ARCH/ninja.log" >&2; exit 1; }
+"${NICE[@]}" ninja -C "$MESON_BUILD" -j"$JOBS" src/ecs-metrics-pusher >"$MESON_BUILD.ninja.log" 2>&1 ||
+  { tail -40 "$MESON_BUILD.ninja.log" >&2; exit 1; }
 bin=$MESON_BUILD/src/ecs-metrics-pusher
 if LC_ALL=C readelf -d "$bin" 2>/dev/null | grep -q NEEDED; then
   say "the program is not static: $(readelf -d "$bin" | grep NEEDED)"; exit 1

@@ -197,10 +197,24 @@ for arch in $ARCHES; do
   # The -exporter variant (the last stage but one): the same layers plus the
   # original exporter's port variable.
   "${BUILDAH[@]}" rmi "$image-exporter" >/dev/null 2>&1 || true
+  prune
   "${BUD[@]}" --platform "linux/$arch" --target exporter -t "$image-exporter" "$SRC" >"$WORK/build-exporter-$arch.log" 2>&1 ||
     { tail -40 "$WORK/build-exporter-$arch.log" >&2; die "[$arch] buildah bud --target exporter failed"; }
   "${BUILDAH[@]}" inspect --type image "$image-exporter" | python3 -c 'import json, sys; c = json.load(sys.stdin)["OCIv1"]["config"]; sys.exit(0 if "ECS_METRICS_EXPORTER_PORT=9546" in c.get("Env", []) and "9546/tcp" in c.get("ExposedPorts", {}) else 1)' ||
     die "[$arch] the -exporter image does not set ECS_METRICS_EXPORTER_PORT=9546 / expose 9546"
+  if grep -A1 'COPY --from=build' "$WORK/build-exporter-$arch.log" | grep -q 'Using cache'; then
+    die "[$arch] the -exporter final stage came from the layer cache, not from this build"
+  fi
+  c=$("${BUILDAH[@]}" from "$image-exporter")
+  mnt=$("${BUILDAH[@]}" mount "$c")
+  RX=$WORK/image-exporter-$arch
+  mkdir -p "$RX" && cp -a "$mnt/." "$RX/"
+  "${BUILDAH[@]}" umount "$c" >/dev/null
+  "${BUILDAH[@]}" rm "$c" >/dev/null
+  size_exporter=$(du -sb "$RX" | cut -f1)
+  [ "$size_exporter" -le "$MAX_IMAGE_BYTES" ] || die "[$arch] the -exporter image is $size_exporter bytes, over $MAX_IMAGE_BYTES"
+  ! LC_ALL=C readelf -lW "$RX/ecs-metrics-pusher" | grep -q INTERP || die "[$arch] the -exporter program is not static"
+  say "[$arch] ok - -exporter target: ECS_METRICS_EXPORTER_PORT=9546, 9546/tcp exposed, $size_exporter bytes uncompressed, static"
   t_built=$(now)
   grep -q 'COPY --from=build' "$WORK/build-$arch.log" || die "[$arch] unexpected build log"
   if grep -A1 'COPY --from=build' "$WORK/build-$arch.log" | grep -q 'Using cache'; then
@@ -311,7 +325,9 @@ for arch in $ARCHES; do
   # The scrape endpoint as the -exporter image runs it: the original's task
   # definition (its port variable, here 0 for a free port, and the metadata
   # variable ECS sets); then the binary as its own health check.
-  ECS_CONTAINER_METADATA_URI_V4=$META_URL ECS_METRICS_EXPORTER_PORT=0 chroot --userspec="$user" "$R" "${runner[@]}" \
+  cp /etc/hosts "$RX/etc/hosts"
+  [ -z "${runner[*]}" ] || cp "$R/.qemu-static" "$RX/.qemu-static"
+  ECS_CONTAINER_METADATA_URI_V4=$META_URL ECS_METRICS_EXPORTER_PORT=0 chroot --userspec="$user" "$RX" "${runner[@]}" \
     /ecs-metrics-pusher >"$WORK/scrape-$arch.log" 2>&1 &
   scrape_pid=$!
   sport=""
@@ -323,9 +339,13 @@ for arch in $ARCHES; do
   [ -n "$sport" ] || die "[$arch] the scrape endpoint did not start: $(tail -3 "$WORK/scrape-$arch.log")"
   scraped=$(curl -s "http://127.0.0.1:$sport/metrics" | awk '/^ee_task_cpu_limit\{/ { print $NF; exit }')
   [ "$scraped" = 0.25 ] || die "[$arch] scraped ee_task_cpu_limit = '$scraped'"
-  ECS_METRICS_EXPORTER_PORT=$sport in_image healthcheck >/dev/null || die "[$arch] healthcheck exited $?"
+  ECS_METRICS_EXPORTER_PORT=$sport chroot --userspec="$user" "$RX" "${runner[@]}" /ecs-metrics-pusher healthcheck \
+    >/dev/null 2>>"$WORK/run-$arch.err" || die "[$arch] healthcheck exited $?"
+  refusal=$(ECS_CONTAINER_METADATA_URI_V4=$META_URL chroot --userspec="$user" "$R" "${runner[@]}" /ecs-metrics-pusher \
+    --web.listen-address=:0 2>&1) && die "[$arch] the default image accepted --web.listen-address"
+  echo "$refusal" | grep -q 'this build has no scrape endpoint' || die "[$arch] unclear refusal: $refusal"
   kill -TERM "$scrape_pid" 2>/dev/null; wait "$scrape_pid" 2>/dev/null || true
-  say "[$arch] ok - scrape endpoint from \$ECS_METRICS_EXPORTER_PORT inside the image: ee_task_cpu_limit 0.25; healthcheck 0"
+  say "[$arch] ok - -exporter image: endpoint from \$ECS_METRICS_EXPORTER_PORT, ee_task_cpu_limit 0.25 scraped, healthcheck 0; the default image refuses --web.listen-address"
 
   # Memory of the shipped binary in loop mode over HTTP and HTTPS (CA file:
   # the system bundle plus the CA made here, so that the whole bundle is
@@ -348,9 +368,9 @@ for arch in $ARCHES; do
     rss_https=$(loop_rss https https "$HTTPS_PORT" --pushgateway.url="https://127.0.0.1:$HTTPS_PORT" --pushgateway.ca-file=/tmp/tls/bundle.crt)
     [ "$(cat "$WORK/landed-https")" = 84111360 ] || die "[$arch] loop mode over HTTPS did not land"
     say "[$arch] memory in loop mode inside the image after 5 s at 100 ms: HTTP ${rss_http%, }; HTTPS ${rss_https%, }"
-    SUMMARY+=("$arch: image $size bytes (gzip $gz); loop VmRSS HTTP $(echo "$rss_http" | awk '{print $2}') kB, HTTPS $(echo "$rss_https" | awk '{print $2}') kB")
+    SUMMARY+=("$arch: image $size bytes (gzip $gz), -exporter $size_exporter bytes; loop VmRSS HTTP $(echo "$rss_http" | awk '{print $2}') kB, HTTPS $(echo "$rss_https" | awk '{print $2}') kB")
   else
-    SUMMARY+=("$arch: image $size bytes (gzip $gz); checked under $qemu")
+    SUMMARY+=("$arch: image $size bytes (gzip $gz), -exporter $size_exporter bytes; checked under $qemu")
   fi
   "${BUILDAH[@]}" manifest add "$IMAGE" "$image" >/dev/null
   say "[$arch] times: deps stage $(secs "$t_arch" "$t_deps") s, build $(secs "$t_deps" "$t_built") s, checks $(secs "$t_built" "$(now)") s"

@@ -537,8 +537,8 @@ std::string check_web(const WebOptions& w, bool once) {
     return "--web.telemetry-path, --web.config.file and --web.enable-metadata-passthrough need --web.listen-address";
   if (!w.enabled()) return "";
   if (!web_server_available())
-    return "--web.listen-address: this build has no scrape endpoint (built with -Dweb=disabled, e.g. the lean "
-           "image); use the standard image";
+    return "--web.listen-address: this build has no scrape endpoint (built with -Dweb=disabled, like the default "
+           "image); use the image's -exporter tag";
   if (once) return "--web.listen-address: cannot be used with --once (nothing would be left to scrape)";
   std::string host, error;
   unsigned port = 0;

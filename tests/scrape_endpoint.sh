@@ -6,7 +6,7 @@
 # config, and hostile clients (slowloris, oversized headers, 1000 quick
 # connections) neither stop the cycles nor grow memory without bound.
 . "$(dirname "$0")/lib.sh"
-"$EMP_BIN" --help | grep -q -- --web.listen-address || skip "built without the scrape endpoint (-Dweb=disabled)"
+"$EMP_BIN" --version | grep -q 'scrape endpoint: not built' && skip "built without the scrape endpoint (-Dweb=disabled)"
 
 FIX=knziiy_ecs_metrics_exporter/fargate-awsvpc-cgroupv1-edited
 TASK_ID=49e756135b1849cf98cd6a12c78bc6ea
