@@ -1,7 +1,7 @@
 // small_file: reading a small file whole (a secret, a token, a web config),
-// with POSIX calls rather than std::ifstream: the iostreams and their locale
-// machinery would add ~0.3 MB to the static binary and to its resident pages
-// for three reads at start-up (docs/performance.md).
+// with POSIX calls rather than std::ifstream: a FIFO or device planted at
+// the path is refused instead of blocking start-up, and the lean static
+// binary is 37 KB smaller (its resident memory did not change, measured).
 #pragma once
 
 #include <cstddef>
