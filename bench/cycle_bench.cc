@@ -147,7 +147,7 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
 // `<task id>-<digits>`) and its own name, in /task and /task/stats alike.
 Case synthetic_case(const Case& base, std::string_view template_name, size_t n) {
   simdjson::dom::parser parser;
-  simdjson::dom::object task = parser.parse(base.task).get_object().value();
+  simdjson::dom::object task = parser.parse(base.task.padded()).get_object().value();
   std::string template_id;
   std::string template_container;
   const simdjson::dom::array containers = task["Containers"].get_array().value();
@@ -189,7 +189,7 @@ Case synthetic_case(const Case& base, std::string_view template_name, size_t n) 
   out += '}';
 
   simdjson::dom::parser stats_parser;
-  simdjson::dom::object stats = stats_parser.parse(base.stats).get_object().value();
+  simdjson::dom::object stats = stats_parser.parse(base.stats.padded()).get_object().value();
   const std::string template_stats = simdjson::minify(stats[template_id].value());
   std::string stats_out = "{";
   for (size_t i = 0; i < n; ++i) {
@@ -223,20 +223,23 @@ class RenderSink final : public Sink {
  public:
   explicit RenderSink(std::string* text) : text_(text) {}
   std::string_view name() const override { return "textfile"; }
-  bool deliver(const MetricSet& set, const TaskIdentity& identity, std::string&) override {
+  bool deliver(const Delivery& d, std::string&) override {
     // What TextfileSink::deliver adds: the task id on every series.
-    identity_labels(identity, container_extra_, exporter_extra_);
-    render_text(set, ExtraLabels{container_extra_, exporter_extra_}, *text_);
+    identity_labels(d.identity, container_extra_, exporter_extra_);
+    render_text(d.set, ExtraLabels{container_extra_, exporter_extra_}, *text_);
     benchmark::DoNotOptimize(text_->data());
     return true;
   }
-  bool remove(const TaskIdentity&, std::string&) override { return true; }
+  bool remove(const TaskIdentity&, SteadyTime, std::string&) override { return true; }
 
  private:
   std::string* text_;
   std::string container_extra_;
   std::string exporter_extra_;
 };
+
+// Deliveries here never wait on anything; the deadline only has to be later.
+SteadyTime far_deadline() { return std::chrono::steady_clock::now() + std::chrono::hours(1); }
 
 struct Pipeline {
   explicit Pipeline(const Case& c) {
@@ -285,10 +288,10 @@ void set_sizes(benchmark::State& state, const Case& c, size_t out_bytes) {
 
 void BM_Cycle(benchmark::State& state, const Case* c) {
   Pipeline p(*c);
-  for (int i = 0; i < 3; ++i) p.cycle->run();  // reach steady state: buffers sized, retained containers known
+  for (int i = 0; i < 3; ++i) p.cycle->run(far_deadline());  // reach steady state: buffers sized, retained containers known
   AllocationCounter allocs;
   for (auto _ : state) {
-    CycleResult r = p.cycle->run();
+    CycleResult r = p.cycle->run(far_deadline());
     benchmark::DoNotOptimize(r);
   }
   allocs.report(state);

@@ -17,6 +17,8 @@ ONCE_RUNS=${BENCH_ONCE_RUNS:-25}
 INTERVAL=${BENCH_INTERVAL:-5ms}
 CAPTURE=${BENCH_CAPTURE:-ecs_exporter/fargate-awsvpc-cgroupv1}
 CLK_TCK=$(getconf CLK_TCK)
+# bench/libcurl_floor: libcurl's own memory and per-cycle CPU, with no pusher.
+FLOOR_BIN=${EMP_LIBCURL_FLOOR:-$(dirname "$EMP_BIN")/../bench/libcurl_floor}
 EATMYDATA=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/libeatmydata.so
 
 start_fake_metadata "$CAPTURE.task.json" "$CAPTURE.stats.json" --advance
@@ -65,10 +67,17 @@ status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 LOOPS=()
 loop_run() {
   local name=$1 cycles=$2; shift 2
+  loop_measure "$name" "$cycles" "$EMP_BIN" --metadata.url="$META_URL" "$@" \
+    --interval="$INTERVAL" --interval.jitter=0 --log.level=error
+}
+# loop_measure NAME CYCLES COMMAND...: the same for any command that fetches
+# the endpoint's /task/stats once per cycle (the pusher, or the libcurl floor).
+loop_measure() {
+  local name=$1 cycles=$2; shift 2
   local base c0 c1 t0 t1 w0 w1 rss_warm want end
   base=$(requests)
-  start_pusher "$T/loop-$name.log" --metadata.url="$META_URL" "$@" \
-    --interval="$INTERVAL" --interval.jitter=0 --log.level=error
+  "$@" >"$T/loop-$name.log" 2>&1 &
+  PUSHER_PID=$!; _PIDS="$_PIDS $PUSHER_PID"
   wait_cycles() {
     want=$(( base + $1 )); end=$(( $(date +%s) + 600 ))
     while [ "$(requests)" -lt "$want" ]; do
@@ -98,6 +107,13 @@ loop_run "$SINK" "$CYCLES" "${SINK_FLAGS[@]}"
 if [ "$SINK" = pushgateway ]; then
   loop_run pushgateway-https $(( CYCLES / 5 )) --pushgateway.url="$PGWS_URL" --pushgateway.ca-file="$TLS/bundle.crt"
   loop_run pushgateway-no-gzip $(( CYCLES / 5 )) "${SINK_FLAGS[@]}" --pushgateway.gzip=false
+  # The floor under that: the same three exchanges (the pusher's own body,
+  # not compressed) by a program that does nothing else, on the same peers.
+  if [ -x "$FLOOR_BIN" ] && [[ $INTERVAL =~ ^[0-9]+ms$ ]]; then
+    "$EMP_BIN" --once --metadata.url="$META_URL" --textfile.path=- >"$T/floor-body.prom" 2>/dev/null
+    loop_measure libcurl-exchanges-floor $(( CYCLES / 5 )) "$FLOOR_BIN" --exchanges "$META_URL" \
+      "$PGW_URL/metrics/job/bench_floor" "$T/floor-body.prom" "${INTERVAL%ms}"
+  fi
   mkdir -p "$T/textfile"
   loop_run textfile $(( CYCLES / 5 )) --textfile.directory="$T/textfile"
   # What the textfile sink's fsync of the file and of its directory cost:
@@ -144,7 +160,6 @@ PY
 ) || fail "--once timing failed"
 
 # The RSS any program has once it links Debian's libcurl and initialises it.
-FLOOR_BIN=${EMP_LIBCURL_FLOOR:-$(dirname "$EMP_BIN")/../bench/libcurl_floor}
 floor_json='{}'
 if [ -x "$FLOOR_BIN" ]; then
   floor_json=$("$FLOOR_BIN" | awk 'BEGIN{printf "{"} {printf "%s\"libcurl_floor_%s_kb\": %s", (NR > 1 ? ", " : ""), $1, $2} END{print "}"}')

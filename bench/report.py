@@ -79,6 +79,9 @@ def side_by_side(p, proc, lean, seed):
         f"{seed['cpu_us_per_scrape']:.0f} per scrape" if seed else "")
     row("CPU µs per cycle, Pushgateway over HTTPS (gzip)", ("pushgateway-https", "cpu_us_per_cycle"), lambda v: f"{v:.0f}")
     row("CPU µs per cycle, Pushgateway over HTTP without gzip", ("pushgateway-no-gzip", "cpu_us_per_cycle"), lambda v: f"{v:.0f}")
+    row("CPU µs per cycle, the three exchanges alone (bench/libcurl_floor --exchanges: Debian's libcurl, "
+        "same peers and body, no parse, no render, no gzip)", ("libcurl-exchanges-floor", "cpu_us_per_cycle"),
+        lambda v: f"{v:.0f}")
     row("CPU µs per cycle, textfile sink", ("textfile", "cpu_us_per_cycle"), lambda v: f"{v:.0f}")
     row("CPU µs per cycle, textfile sink with fsync made a no-op (libeatmydata)", ("textfile-no-fsync", "cpu_us_per_cycle"), lambda v: f"{v:.0f}")
     row("cycles/s, textfile sink", ("textfile", "cycles_per_s"), lambda v: f"{v:.0f}")
