@@ -24,6 +24,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev valgrind
   # static checks (tests/lint.sh)
   clang-tidy clang-format
+  # bench/ is built (not run) by tests/run.sh, so that it cannot rot unseen
+  libbenchmark-dev prometheus-cpp-dev
 )
 fi
 PACKAGES+=(${EMP_EXTRA_PACKAGES:-})
