@@ -47,7 +47,10 @@ PGWS_URL=https://127.0.0.1:$PEER_PORT
 # (issue 3 in progress) the textfile sink stands in, and the table says so.
 SINK=pushgateway
 SINK_FLAGS=(--pushgateway.url="$PGW_URL")
-if ! "$EMP_BIN" --once --metadata.url="$META_URL" "${SINK_FLAGS[@]}" >"$T/probe.log" 2>&1; then
+# The probe pushes under its own job: a --once push groups by task_family
+# (docs/stale-data.md), and the loops' per-task groups would then repeat its
+# series (HTTP 400 "collected before with the same name and label values").
+if ! "$EMP_BIN" --once --metadata.url="$META_URL" "${SINK_FLAGS[@]}" --pushgateway.job=bench_probe >"$T/probe.log" 2>&1; then
   echo "process_bench: Pushgateway sink unusable in this build ($(tail -1 "$T/probe.log")); measuring with the textfile sink" >&2
   SINK=textfile
   mkdir -p "$T/textfile"
@@ -91,14 +94,15 @@ loop_measure() {
   rss_warm=$(status_kb "$PUSHER_PID" VmRSS)
   wait_cycles "$cycles"
   c1=$(requests); t1=$(cpu_ticks "$PUSHER_PID"); w1=$(date +%s%N)
-  LOOPS+=("$(python3 -c "import json; print(json.dumps({
+  LOOPS+=("$(python3 -c "import json, sys; print(json.dumps({
     'name': '$name', 'cycles': $c1 - $base, 'measured_cycles': $c1 - $c0,
     'cpu_us_per_cycle': ($t1 - $t0) / $CLK_TCK * 1e6 / ($c1 - $c0),
     'cycles_per_s': ($c1 - $c0) / (($w1 - $w0) / 1e9),
     'rss_kb_after_warmup': $rss_warm, 'rss_kb': $(status_kb "$PUSHER_PID" VmRSS),
     'hwm_kb': $(status_kb "$PUSHER_PID" VmHWM), 'rss_anon_kb': $(status_kb "$PUSHER_PID" RssAnon),
     'rss_file_kb': $(status_kb "$PUSHER_PID" RssFile),
-    'errors_logged': $(grep -c 'level=error' "$T/loop-$name.log")}))")")
+    'errors_logged': $(grep -c 'level=error' "$T/loop-$name.log"),
+    'first_error': sys.argv[1]}))" "$(grep -m1 'level=error' "$T/loop-$name.log" | cut -c1-300)")")
   stop_peer "$PUSHER_PID" 5
 }
 loop_run "$SINK" "$CYCLES" "${SINK_FLAGS[@]}"

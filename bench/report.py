@@ -203,6 +203,11 @@ def main():
     for l in proc["loops"]:
         p(f"| {l['name']} | {l['cycles']:,} | {l['cpu_us_per_cycle']:.0f} | {l['cycles_per_s']:.0f} | {l['rss_kb_after_warmup']:,} | "
           f"{l['rss_kb']:,} | {l['hwm_kb']:,} | {l['rss_anon_kb']:,} | {l['rss_file_kb']:,} | {l['errors_logged']} |")
+    # A loop that logged errors measured something else than a working cycle: say which error.
+    for l in proc["loops"]:
+        if l.get("errors_logged") and l.get("first_error"):
+            p()
+            p(f"**{l['name']}: {l['errors_logged']} errors logged; its figures are not a working cycle's.** First: `{l['first_error'][:240]}`")
     if "libcurl_floor_VmRSS_kb" in proc:
         p(f"| floor: a program that only links Debian's libcurl and calls curl_global_init (bench/libcurl_floor.cc) | | | | | "
           f"{proc['libcurl_floor_VmRSS_kb']:,} | | {proc['libcurl_floor_RssAnon_kb']:,} | {proc['libcurl_floor_RssFile_kb']:,} | |")

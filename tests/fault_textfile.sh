@@ -32,6 +32,19 @@ _fault_cleanup() {
 trap _fault_cleanup EXIT
 COMMON=(--delete-on-exit=false --metadata.url="$META_URL" --interval=200ms --interval.jitter=0s --shutdown-timeout=3s)
 
+# break_and_snapshot BREAK_CMD (inside run_case): breaks the directory, waits
+# for the first cycle that fails after it, then keeps a copy of the file as the
+# fault left it. A copy taken before the break races a cycle already under way,
+# which may still write the file (seen once under ASan on a loaded machine).
+break_and_snapshot() {
+  local before; before=$(count_lines "$LOG" 'msg="delivery failed"')
+  eval "$1" || return 1
+  wait_for 10 _failed_since "$before" || { cat "$LOG"; fail "$name: no delivery failure after the break"; }
+  rm -f "$LOGS/$name.before"
+  if [ -f "$F" ]; then cp "$F" "$LOGS/$name.before"; fi
+}
+_failed_since() { [ "$(count_lines "$LOG" 'msg="delivery failed"')" -gt "$1" ]; }
+
 # run_case NAME CAUSE_ERE BREAK_CMD REPAIR_CMD [pusher prefix...]
 # The pusher writes D/m.prom; BREAK_CMD breaks it, REPAIR_CMD repairs it.
 run_case() {
@@ -42,11 +55,10 @@ run_case() {
   "$@" "$EMP_BIN" "${COMMON[@]}" --textfile.directory="$D" --textfile.name=m.prom > >(cat >"$LOG") 2>&1 &
   local P=$!; _PIDS="$_PIDS $P"
   wait_for 10 series_is "$F" $SUCCESS 1 || { cat "$LOG"; fail "$name: first cycle"; }
-  cp "$F" "$T/$name.before"
-  eval "$break_cmd" || fail "$name: could not break the directory"
-  # A few cycles fail; the file is exactly what it was.
+  break_and_snapshot "$break_cmd" || fail "$name: could not break the directory"
+  # A few more cycles fail; the file is exactly what it was.
   local end=$(( $(_now_ms) + 10000 ))
-  while [ "$(count_lines "$LOG" 'msg="delivery failed"')" -lt 3 ]; do
+  while [ "$(count_lines "$LOG" 'msg="delivery failed"')" -lt 4 ]; do
     [ "$(_now_ms)" -lt "$end" ] || { cat "$LOG"; fail "$name: no delivery failures logged"; }
     sleep 0.05
   done
@@ -54,8 +66,8 @@ run_case() {
   [ "$(count_lines "$LOG" "msg=\"delivery failed\" sink=textfile err=\".*($cause)")" -ge 3 ] ||
     { tail -3 "$LOG"; fail "$name: error line does not name /$cause/"; }
   ok "$name: one 'delivery failed' line per cycle naming /$cause/"
-  if [ -e "$T/$name.before" ] && [ -f "$F" ]; then
-    cmp -s "$F" "$T/$name.before" || fail "$name: previous file changed"
+  if [ -e "$LOGS/$name.before" ] && [ -f "$F" ]; then
+    cmp -s "$F" "$LOGS/$name.before" || fail "$name: previous file changed"
     ok "$name: previous file intact"
   fi
   assert_no_tmp "$D" "$name"
@@ -67,8 +79,7 @@ run_case() {
   ok "$name: recovered; push_errors_total{sink=textfile} = $(series_value "$F" "$PUSH_ERRORS")"
   assert_whole_file "$F" "$name"
   # Break it again and stop during the fault: exit 0 in time, nothing torn.
-  cp "$F" "$T/$name.before"
-  eval "$break_cmd"
+  break_and_snapshot "$break_cmd"
   sleep 0.5
   local t0; t0=$(_now_ms)
   kill -TERM "$P"
@@ -76,7 +87,7 @@ run_case() {
   assert_eq "$name: SIGTERM during the fault: exit code" 0 "$EXIT_CODE"
   ok "$name: stopped in $(( $(_now_ms) - t0 )) ms"
   assert_no_tmp "$D" "$name (after SIGTERM)"
-  if [ -f "$F" ]; then cmp -s "$F" "$T/$name.before" || fail "$name: file changed during the fault"; fi
+  if [ -f "$F" ]; then cmp -s "$F" "$LOGS/$name.before" || fail "$name: file changed during the fault"; fi
   local logged; logged=$(count_lines "$LOG" 'msg="delivery failed"')
   assert_eq "$name: error lines are exactly the delivery failures" "$logged" "$(count_lines "$LOG" 'level=error')"
   # --once against the broken directory: every sink failed → 4.
