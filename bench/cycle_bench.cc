@@ -288,7 +288,8 @@ void set_sizes(benchmark::State& state, const Case& c, size_t out_bytes) {
 
 void BM_Cycle(benchmark::State& state, const Case* c) {
   Pipeline p(*c);
-  for (int i = 0; i < 3; ++i) p.cycle->run(far_deadline());  // reach steady state: buffers sized, retained containers known
+  for (int i = 0; i < 3; ++i)
+    p.cycle->run(far_deadline());  // reach steady state: buffers sized, retained containers known
   AllocationCounter allocs;
   for (auto _ : state) {
     CycleResult r = p.cycle->run(far_deadline());
