@@ -125,6 +125,7 @@ assert_eq "untrusted TLS: textfile success" 1 "$(series_value "$F" $SUCCESS)"
 [ "$(curl -sk "https://127.0.0.1:$PGW/api/v1/metrics" | jq '.data | length')" = 0 ] || fail "untrusted TLS: something landed"
 ok "untrusted TLS: nothing was pushed"
 kill -TERM "$PUSHER_PID"; wait_exit "$PUSHER_PID" 15 "untrusted TLS SIGTERM"
+[ "$EXIT_CODE" = 0 ] || tail -5 "$T/tls.log"
 assert_eq "untrusted TLS: SIGTERM exit code" 0 "$EXIT_CODE"
 "$EMP_BIN" --once "${COMMON[@]}" --pushgateway.url="https://127.0.0.1:$PGW" >"$T/once.log" 2>&1
 assert_eq "untrusted TLS: --once exit code (some sinks failed)" 5 "$?"
