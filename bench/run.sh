@@ -1,7 +1,7 @@
 #!/bin/bash
 # The benchmark suite, from a fresh Debian 12 machine, in one command:
 #   bash bench/run.sh
-# Installs what it needs (tests/setup.sh plus Google Benchmark and
+# Installs what it needs (tests/setup.sh, which brings Google Benchmark and
 # prometheus-cpp), builds a release tree in build-bench with -Dbench=true,
 # runs the cycle microbenchmarks and the whole-process measurements, and
 # prints the tables of bench/README.md (also left in build-bench/bench-report.md).
@@ -18,7 +18,8 @@ cd "$(dirname "$0")/.."
 SRC=$PWD
 BUILD=${EMP_BENCH_BUILD_DIR:-build-bench}
 
-EMP_EXTRA_PACKAGES="libbenchmark-dev prometheus-cpp-dev util-linux binutils eatmydata ${EMP_EXTRA_PACKAGES:-}" bash tests/setup.sh
+# Google Benchmark and prometheus-cpp come with the full list (CI builds bench/ too).
+EMP_EXTRA_PACKAGES="util-linux binutils eatmydata ${EMP_EXTRA_PACKAGES:-}" bash tests/setup.sh
 
 if [ -f "$BUILD/build.ninja" ]; then
   meson configure "$BUILD" -Dbench=true --buildtype=release >/dev/null

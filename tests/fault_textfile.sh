@@ -57,11 +57,7 @@ run_case() {
   wait_for 10 series_is "$F" $SUCCESS 1 || { cat "$LOG"; fail "$name: first cycle"; }
   break_and_snapshot "$break_cmd" || fail "$name: could not break the directory"
   # A few more cycles fail; the file is exactly what it was.
-  local end=$(( $(_now_ms) + 10000 ))
-  while [ "$(count_lines "$LOG" 'msg="delivery failed"')" -lt 4 ]; do
-    [ "$(_now_ms)" -lt "$end" ] || { cat "$LOG"; fail "$name: no delivery failures logged"; }
-    sleep 0.05
-  done
+  wait_for 10 _failed_since 3 || { cat "$LOG"; fail "$name: no delivery failures logged"; }
   assert_alive "$P" "$name"
   [ "$(count_lines "$LOG" "msg=\"delivery failed\" sink=textfile err=\".*($cause)")" -ge 3 ] ||
     { tail -3 "$LOG"; fail "$name: error line does not name /$cause/"; }
